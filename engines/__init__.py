@@ -1,0 +1,1 @@
+"""Inference backends behind one interface (eager PyTorch, torch.compile, TensorRT, ONNX Runtime)."""

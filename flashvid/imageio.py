@@ -1,0 +1,101 @@
+"""Reading and writing still images as uint8 RGB arrays.
+
+Grayscale, 16-bit and RGBA inputs are converted (not refused): gray is repeated to three channels, 16-bit is
+scaled to 8-bit, and an alpha channel is dropped (the pixels' colours are kept as they are).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from flashvid.errors import InputError
+
+
+def to_rgb8(image: np.ndarray, *, name: str = "image") -> np.ndarray:
+    """Convert an image array to H x W x 3 uint8 RGB.
+
+    Args:
+        image: H x W (gray), H x W x 1, H x W x 3 (RGB) or H x W x 4 (RGBA); uint8, uint16, or float in 0..1.
+        name: how the image is named in an error message.
+
+    Returns:
+        A contiguous H x W x 3 uint8 array.
+    """
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or a.shape[0] < 2 or a.shape[1] < 2:
+        raise InputError(f"{name}: expected an H x W x 3 RGB image, got an array of shape {a.shape}")
+    if a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    elif a.shape[2] == 4:
+        a = a[:, :, :3]
+    if a.dtype == np.uint8:
+        pass
+    elif a.dtype == np.uint16:
+        a = ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.floating):
+        a = (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    else:
+        raise InputError(f"{name}: unsupported pixel type {a.dtype}; save it as an 8- or 16-bit PNG or a JPEG")
+    return np.ascontiguousarray(a)
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as H x W x 3 uint8 RGB (gray, 16-bit and RGBA are converted)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such image file; check the path")
+    data = np.fromfile(p, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise InputError(f"{p}: cannot read this file as an image; give a PNG or JPEG")
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    return to_rgb8(img, name=str(p))
+
+
+def read_gray(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a one-channel image (an alpha matte or a trimap) as H x W uint8; colour files take their first channel."""
+    p = Path(path)
+    data = np.fromfile(p, dtype=np.uint8) if p.is_file() else np.zeros(0, np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise InputError(f"{p}: cannot read this file as an image; give a PNG")
+    if img.ndim == 3:
+        img = img[:, :, 0]
+    if img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return np.ascontiguousarray(img)
+
+
+def atomic_path(path: str | os.PathLike[str]) -> Path:
+    """A temporary name next to `path` with the same suffix, to be renamed onto `path` when complete."""
+    p = Path(path)
+    return p.with_name(f".{p.stem}.partial-{os.getpid()}{p.suffix}")
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
+    """Write an RGB(A) or gray uint8 image; the file appears only when complete (temporary name, then rename)."""
+    p = Path(path)
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 3:
+        a = cv2.cvtColor(a, cv2.COLOR_RGB2BGR)
+    elif a.ndim == 3 and a.shape[2] == 4:
+        a = cv2.cvtColor(a, cv2.COLOR_RGBA2BGRA)
+    ok, buf = cv2.imencode(p.suffix or ".png", a)
+    if not ok:
+        raise InputError(f"{p}: cannot encode an image with this file extension; use .png or .jpg")
+    tmp = atomic_path(p)
+    try:
+        buf.tofile(tmp)
+        os.replace(tmp, p)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

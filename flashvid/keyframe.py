@@ -1,0 +1,252 @@
+"""The flash keyframe: one flash / no-flash pair turned, once, into the subject's mask and trimap.
+
+``make_keyframe(flash, noflash, **settings)`` runs prior -> points -> segmenter -> trimap and checks the input
+(sizes, a flash too weak to find the subject, a swapped pair). A `Keyframe` saves to and loads from one
+versioned ``.flashkey`` file (safetensors: arrays as tensors, settings as JSON metadata; no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from flashvid.errors import InputError
+from flashvid.imageio import atomic_path, to_rgb8
+from flashvid.prior import LUMA, PriorSettings, compute_prior, srgb_to_linear
+from flashvid.segment import GrabCutSegmenter, SamSegmenter, Segmenter
+from flashvid.trimap import default_band, make_trimap, trimap_onehot
+
+FORMAT = "flashvid-keyframe"
+VERSION = 1
+#: Below this flash-only fraction of the light at the best-lit pixels the flash cannot find the subject.
+MIN_FLASH_STRENGTH = 0.04
+#: A flash image darker overall is taken as swapped when its best-lit 5 % gained less than this over the median.
+SWAP_GAIN = 1.3
+
+
+class KeyframeError(InputError):
+    """A keyframe cannot be made from the given pair, or a keyframe file cannot be read."""
+
+
+@dataclass
+class Keyframe:
+    """A flash keyframe.
+
+    Attributes:
+        flash, noflash: H x W x 3 uint8 RGB.
+        ratio: H x W float32 flash ratio map in 0..1.
+        points: N x 2 float32 (x, y) prompts; labels: N int32 (1 positive, 0 negative).
+        mask: H x W uint8 subject mask, 0/1.
+        trimap: H x W uint8, 0 background / 128 unknown / 255 foreground.
+        settings: the settings that made it (estimator, thresholds, band, segmenter, ...).
+    """
+
+    flash: np.ndarray
+    noflash: np.ndarray
+    ratio: np.ndarray
+    points: np.ndarray
+    labels: np.ndarray
+    mask: np.ndarray
+    trimap: np.ndarray
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.flash.shape[1], self.flash.shape[0]
+
+    def trimap_onehot(self) -> np.ndarray:
+        """3 x H x W float32 one-hot trimap in the order (bg, unknown, fg)."""
+        return trimap_onehot(self.trimap)
+
+    def with_band(self, band: int) -> Keyframe:
+        """The same keyframe with its trimap remade at another band width (pixels)."""
+        return Keyframe(
+            self.flash, self.noflash, self.ratio, self.points, self.labels, self.mask,
+            make_trimap(self.mask, band, self.ratio), {**self.settings, "band": int(band)},
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, float]:
+        """Subject area (% of the frame), positive points, mean ratio inside and outside the mask."""
+        m = self.mask > 0
+        inside = float(self.ratio[m].mean()) if m.any() else 0.0
+        outside = float(self.ratio[~m].mean()) if (~m).any() else 0.0
+        return {
+            "area_pct": 100.0 * float(m.mean()),
+            "points": int((self.labels == 1).sum()),
+            "ratio_in": inside,
+            "ratio_out": outside,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write one ``.flashkey`` file (written under a temporary name, then renamed)."""
+        from safetensors.numpy import save_file
+
+        p = Path(path)
+        tensors = {
+            "flash": np.ascontiguousarray(self.flash),
+            "noflash": np.ascontiguousarray(self.noflash),
+            "ratio": np.ascontiguousarray(self.ratio.astype(np.float16)),
+            "points": np.ascontiguousarray(self.points.astype(np.float32).reshape(-1, 2)),
+            "labels": np.ascontiguousarray(self.labels.astype(np.int32)),
+            "mask": np.ascontiguousarray(self.mask.astype(np.uint8)),
+            "trimap": np.ascontiguousarray(self.trimap.astype(np.uint8)),
+        }
+        meta = {"format": FORMAT, "version": str(VERSION), "settings": json.dumps(self.settings, default=str)}
+        tmp = atomic_path(p)
+        try:
+            save_file(tensors, str(tmp), metadata=meta)
+            os.replace(tmp, p)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Keyframe:
+        """Read a ``.flashkey`` file; a missing, damaged or other-version file raises `KeyframeError`."""
+        from safetensors import SafetensorError, safe_open
+
+        p = Path(path)
+        if not p.is_file():
+            raise KeyframeError(f"{p}: no such keyframe file; make one with `flashvid keyframe`")
+        try:
+            with safe_open(str(p), framework="numpy") as f:
+                meta = f.metadata() or {}
+                if meta.get("format") != FORMAT:
+                    raise KeyframeError(f"{p}: not a flashvid keyframe file; make one with `flashvid keyframe`")
+                if meta.get("version") != str(VERSION):
+                    raise KeyframeError(
+                        f"{p}: keyframe format version {meta.get('version')} but this flashvid reads version "
+                        f"{VERSION}; re-create it with `flashvid keyframe`"
+                    )
+                arrays = {k: f.get_tensor(k) for k in f.keys()}
+            settings = json.loads(meta.get("settings", "{}"))
+            kf = cls(
+                arrays["flash"], arrays["noflash"], arrays["ratio"].astype(np.float32), arrays["points"],
+                arrays["labels"], arrays["mask"], arrays["trimap"], settings,
+            )  # fmt: skip
+        except KeyframeError:
+            raise
+        except (SafetensorError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise KeyframeError(
+                f"{p}: damaged keyframe file ({type(exc).__name__}); re-create it with `flashvid keyframe`"
+            ) from exc
+        h, w = kf.flash.shape[:2]
+        shapes_ok = kf.noflash.shape == kf.flash.shape and all(
+            a.shape == (h, w) for a in (kf.ratio, kf.mask, kf.trimap)
+        )
+        if not shapes_ok:
+            raise KeyframeError(f"{p}: damaged keyframe file (arrays of different sizes); re-create it")
+        return kf
+
+
+def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = ("flash", "no-flash")) -> None:
+    """Refuse a pair of different sizes or a pair whose flash image is the darker one (swapped)."""
+    if flash.shape[:2] != noflash.shape[:2]:
+        raise KeyframeError(
+            f"{names[1]}: {noflash.shape[1]}x{noflash.shape[0]} but {names[0]} is {flash.shape[1]}x{flash.shape[0]}; "
+            "give two frames of the same size, or pass --resize to scale the no-flash image to the flash one"
+        )
+    lf, ln = srgb_to_linear(flash), srgb_to_linear(noflash)
+    yf, yn = float(lf.mean()), float(ln.mean())
+    if yf >= 0.9 * yn:
+        return
+    # Darker overall may be the camera's exposure. A real flash still brightens the near subject relative to
+    # the rest (F/N has a long upper tail); a swapped pair has a ceiling instead: nothing gained light.
+    qf, qn = lf @ LUMA, ln @ LUMA
+    valid = (qf > 0.004) & (qn > 0.004) & (qf < 0.98) & (qn < 0.98)
+    if valid.sum() < 16:
+        return
+    p50, p95 = np.percentile(qf[valid] / qn[valid], [50.0, 95.0])
+    if p95 < SWAP_GAIN * p50:
+        raise KeyframeError(
+            f"{names[0]}: the flash image is darker overall than the no-flash image ({yf:.3f} < {yn:.3f} mean "
+            "linear light) and no part of it got brighter; the two look swapped - give the flash-lit frame as --flash"
+        )
+
+
+def make_segmenter(
+    segmenter: str | Segmenter = "grabcut",
+    sam_checkpoint: str | os.PathLike[str] | None = None,
+    sam_type: str | None = None,
+    device: str = "cpu",
+) -> Segmenter:
+    """``"grabcut"`` (default, no weights), ``"sam"`` (needs `sam_checkpoint`), or a ready segmenter."""
+    if not isinstance(segmenter, str):
+        return segmenter
+    if segmenter == "sam" or sam_checkpoint is not None:
+        return SamSegmenter(sam_checkpoint, model_type=sam_type, device=device)
+    if segmenter == "grabcut":
+        return GrabCutSegmenter()
+    raise ValueError(f"segmenter must be 'grabcut' or 'sam', got {segmenter!r}")
+
+
+def make_keyframe(
+    flash: np.ndarray,
+    noflash: np.ndarray,
+    *,
+    estimator: str = "pixel",
+    threshold: float = 0.7,
+    band: int | None = None,
+    segmenter: str | Segmenter = "grabcut",
+    sam_checkpoint: str | os.PathLike[str] | None = None,
+    sam_type: str | None = None,
+    device: str = "cpu",
+    resize: bool = False,
+    names: tuple[str, str] = ("flash", "no-flash"),
+    **prior_settings: Any,
+) -> Keyframe:
+    """Make a flash keyframe from a flash / no-flash pair.
+
+    Args:
+        flash, noflash: H x W x 3 uint8 RGB (gray, 16-bit and RGBA arrays are converted).
+        estimator: ``"pixel"`` (default) or ``"histogram"``, see `flashvid.prior`.
+        threshold: normalised ratio at or above which a pixel is a confident subject pixel.
+        band: trimap band in pixels (None: `default_band`, 3.5 % of the shorter side); the band also widens
+            where the ratio map disagrees with the mask (`flashvid.trimap.make_trimap`).
+        segmenter: ``"grabcut"``, ``"sam"`` or any `Segmenter`.
+        sam_checkpoint, sam_type, device: for SAM (a checkpoint implies ``segmenter="sam"``).
+        resize: scale the no-flash image to the flash image's size instead of refusing different sizes.
+        names: how the two inputs are named in error messages (file names from the CLI).
+        **prior_settings: any other `PriorSettings` field (work_size, median, max_points, negative_points, ...).
+
+    Raises:
+        KeyframeError: different sizes, a swapped pair, or a flash too weak to give a confident point.
+    """
+    flash = to_rgb8(flash, name=names[0])
+    noflash = to_rgb8(noflash, name=names[1])
+    if resize and flash.shape != noflash.shape:
+        noflash = cv2.resize(noflash, (flash.shape[1], flash.shape[0]), interpolation=cv2.INTER_AREA)
+    check_pair(flash, noflash, names)
+    settings = PriorSettings(estimator=estimator, threshold=threshold, **prior_settings)
+    prior = compute_prior(flash, noflash, settings)
+    if prior.strength < MIN_FLASH_STRENGTH or not (prior.labels == 1).any():
+        raise KeyframeError(
+            f"{names[0]}: the flash is too weak to find the subject (it adds {100 * prior.strength:.1f} % of the "
+            "light at best); retake it closer to the subject, with a stronger flash or in a darker room"
+        )
+    seg = make_segmenter(segmenter, sam_checkpoint, sam_type, device)
+    mask = (seg.segment(flash, prior.ratio, prior.points, prior.labels) > 0).astype(np.uint8)
+    if not mask.any():
+        raise KeyframeError(
+            f"{names[0]}: no subject was found around the flash's confident points; retake it closer to the "
+            "subject or give a SAM checkpoint"
+        )
+    h, w = mask.shape
+    band_px = default_band(h, w) if band is None else int(band)
+    record = {
+        **settings.to_dict(),
+        "segmenter": type(seg).__name__,
+        "band": band_px,
+        "strength": round(prior.strength, 4),
+        "exposure": round(prior.exposure, 4),
+    }
+    return Keyframe(
+        flash, noflash, prior.ratio, prior.points, prior.labels, mask, make_trimap(mask, band_px, prior.ratio), record
+    )

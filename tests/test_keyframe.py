@@ -1,0 +1,160 @@
+"""Keyframe files, make_keyframe's input checks, SAM with tiny random weights, and real flash pairs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from flashvid.data.synth import FlashLight, synthetic_pair
+from flashvid.errors import CheckpointError
+from flashvid.imageio import read_image
+from flashvid.keyframe import Keyframe, KeyframeError, make_keyframe
+from flashvid.segment import SamSegmenter, load_sam, sam_config_from_state_dict
+from tests.conftest import iou, tiny_sam_config
+
+LIGHT = FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33, noise=0.01)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return synthetic_pair(240, 320, seed=3, light=LIGHT)
+
+
+@pytest.fixture(scope="module")
+def keyframe(pair) -> Keyframe:
+    return make_keyframe(pair.flash, pair.noflash)
+
+
+def test_make_keyframe_finds_the_subject(pair, keyframe: Keyframe) -> None:
+    assert iou(keyframe.mask, pair.alpha > 0.5) >= 0.95
+    assert keyframe.mask.dtype == np.uint8 and set(np.unique(keyframe.mask).tolist()) <= {0, 1}
+    assert set(np.unique(keyframe.trimap).tolist()) == {0, 128, 255}
+    assert keyframe.ratio.shape == (240, 320) and keyframe.points.shape[1] == 2
+    s = keyframe.summary()
+    assert 10 < s["area_pct"] < 60 and s["ratio_in"] > 3 * s["ratio_out"]
+    assert keyframe.settings["estimator"] == "pixel" and keyframe.settings["band"] == 13
+
+
+def test_save_load_round_trip(tmp_path: Path, keyframe: Keyframe) -> None:
+    path = tmp_path / "kf.flashkey"
+    keyframe.save(path)
+    back = Keyframe.load(path)
+    for name in ("flash", "noflash", "points", "labels", "mask", "trimap"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(keyframe, name))
+    np.testing.assert_allclose(back.ratio, keyframe.ratio, atol=1e-3)  # stored as float16
+    assert back.settings == json.loads(json.dumps(keyframe.settings))
+    assert [p.name for p in tmp_path.iterdir()] == ["kf.flashkey"]  # no temporary file left behind
+    wider = back.with_band(31)
+    assert (wider.trimap == 128).sum() > (back.trimap == 128).sum() and wider.settings["band"] == 31
+
+
+def test_load_refuses_damaged_foreign_and_other_version_files(tmp_path: Path, keyframe: Keyframe) -> None:
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "kf.flashkey"
+    keyframe.save(path)
+    data = path.read_bytes()
+    (tmp_path / "cut.flashkey").write_bytes(data[: len(data) // 2])
+    with pytest.raises(KeyframeError, match="damaged keyframe file"):
+        Keyframe.load(tmp_path / "cut.flashkey")
+    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "other.flashkey"), metadata={"format": "nope"})
+    with pytest.raises(KeyframeError, match="not a flashvid keyframe file"):
+        Keyframe.load(tmp_path / "other.flashkey")
+    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "v9.flashkey"),
+              metadata={"format": "flashvid-keyframe", "version": "9"})  # fmt: skip
+    with pytest.raises(KeyframeError, match="version 9 but this flashvid reads version 1"):
+        Keyframe.load(tmp_path / "v9.flashkey")
+    with pytest.raises(KeyframeError, match="no such keyframe file"):
+        Keyframe.load(tmp_path / "missing.flashkey")
+
+
+def test_bad_pairs_are_refused_with_the_fix(pair) -> None:
+    with pytest.raises(KeyframeError, match="--resize"):
+        make_keyframe(pair.flash, pair.noflash[:200])
+    kf = make_keyframe(pair.flash, np.ascontiguousarray(pair.noflash[:200]), resize=True)
+    assert kf.mask.shape == (240, 320)
+    with pytest.raises(KeyframeError, match="swapped"):
+        make_keyframe(pair.noflash, pair.flash)
+    with pytest.raises(KeyframeError, match=r"too weak.*closer"):
+        make_keyframe(pair.noflash, pair.noflash)
+    weak = synthetic_pair(240, 320, seed=3, light=FlashLight(d_ratio=4.0, power=0.01, exposure_f=0.35))
+    with pytest.raises(KeyframeError, match="too weak"):
+        make_keyframe(weak.flash, weak.noflash)
+
+
+def test_gray_16bit_and_rgba_inputs_are_converted(pair) -> None:
+    gray_f = pair.flash.mean(axis=2).astype(np.uint8)
+    gray_n = pair.noflash.mean(axis=2).astype(np.uint8)
+    kf = make_keyframe(gray_f, gray_n)
+    assert kf.flash.shape == (240, 320, 3) and iou(kf.mask, pair.alpha > 0.5) > 0.9
+    f16 = pair.flash.astype(np.uint16) * 257
+    rgba = np.concatenate([pair.noflash, np.full((240, 320, 1), 255, np.uint8)], axis=2)
+    kf = make_keyframe(f16, rgba)
+    np.testing.assert_array_equal(kf.flash, pair.flash)
+    np.testing.assert_array_equal(kf.noflash, pair.noflash)
+
+
+# ----------------------------------------------------------------------------------------------------- SAM
+
+
+def test_sam_config_is_read_from_checkpoint_shapes() -> None:
+    from segment_anything import sam_model_registry
+
+    sd = sam_model_registry["vit_b"]().state_dict()
+    cfg = sam_config_from_state_dict(sd)
+    assert cfg["type"] == "vit_b" and cfg["depth"] == 12 and cfg["num_heads"] == 12
+    assert cfg["global_attn_indexes"] == (2, 5, 8, 11) and cfg["window_size"] == 14 and cfg["img_size"] == 1024
+    assert cfg["prompt_dim"] == 256 and cfg["decoder_depth"] == 2 and cfg["decoder_mlp"] == 2048
+
+
+def test_sam_path_end_to_end_with_tiny_random_weights(tiny_sam_checkpoint: Path, pair) -> None:
+    seg = SamSegmenter(tiny_sam_checkpoint)
+    assert sam_config_from_state_dict(seg.model.state_dict()) == {**tiny_sam_config(), "type": "custom"}
+    kf = make_keyframe(pair.flash, pair.noflash, segmenter=seg)
+    assert kf.mask.shape == (240, 320) and kf.settings["segmenter"] == "SamSegmenter"
+    assert seg.last_scores is not None and len(seg.last_scores) == 3
+    # The kept mask is the candidate with the best predicted IoU, upscaled to the frame.
+    seg.predictor.set_image(pair.flash)
+    masks, scores, _ = seg.predictor.predict(point_coords=kf.points, point_labels=kf.labels, multimask_output=True)
+    np.testing.assert_allclose(scores, seg.last_scores, rtol=1e-5)
+    np.testing.assert_array_equal(kf.mask, masks[int(np.argmax(scores))].astype(np.uint8))
+
+
+def test_sam_checkpoint_errors(tmp_path: Path, tiny_sam_checkpoint: Path) -> None:
+    torch.save({"weight": torch.zeros(3)}, tmp_path / "not_sam.pth")
+    with pytest.raises(CheckpointError, match="not a segment-anything"):
+        load_sam(tmp_path / "not_sam.pth")
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+        load_sam(tmp_path / "junk.pth")
+    with pytest.raises(CheckpointError, match="no such SAM checkpoint"):
+        load_sam(tmp_path / "missing.pth")
+    with pytest.raises(CheckpointError, match="holds a custom SAM, not vit_h"):
+        load_sam(tiny_sam_checkpoint, model_type="vit_h")
+    sd = torch.load(tiny_sam_checkpoint, weights_only=True)
+    del sd["mask_decoder.iou_token.weight"]
+    torch.save(sd, tmp_path / "partial.pth")
+    with pytest.raises(CheckpointError, match="1 missing"):
+        load_sam(tmp_path / "partial.pth")
+
+
+# ------------------------------------------------------------------------------------------ real flash light
+
+
+def real_pairs(folder: Path) -> list[tuple[str, Path, Path]]:
+    return [(f.name[: -len("_flash.png")], f, f.with_name(f.name.replace("_flash", "_ambient")))
+            for f in sorted((folder / "real-flash").glob("*_flash.png"))]  # fmt: skip
+
+
+def test_real_flash_pairs(shared_data: Path) -> None:
+    pairs = real_pairs(shared_data)
+    assert len(pairs) >= 10
+    for name, f, n in pairs:
+        kf = make_keyframe(read_image(f), read_image(n), names=(str(f), str(n)))
+        s = kf.summary()
+        assert 2.0 <= s["area_pct"] <= 70.0, f"{name}: mask covers {s['area_pct']:.1f} %"
+        assert s["ratio_in"] >= 2.0 * s["ratio_out"], f"{name}: ratio {s['ratio_in']:.2f} vs {s['ratio_out']:.2f}"

@@ -1,0 +1,1 @@
+"""flashvid-studio, the PyQt6 desktop app."""
