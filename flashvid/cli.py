@@ -74,6 +74,30 @@ def _cmd_synth_pair(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got {text!r}") from exc
+    if w < 16 or h < 16:
+        raise argparse.ArgumentTypeError(f"size must be at least 16x16, got {text!r}")
+    return w, h
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import torch
+
+    from flashvid.network import MODELS, build_model
+    from flashvid.profile import format_costs, model_costs
+
+    torch.manual_seed(0)
+    model = build_model(args.model, args.checkpoint)
+    print(f"{args.model}: {MODELS[args.model].description}")
+    for w, h in args.size:
+        print(format_costs(model_costs(model, h, w), h, w))
+    return 0
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     """The argument parser and the handler of each subcommand."""
     parser = argparse.ArgumentParser(prog="flashvid", description=__doc__.splitlines()[0])
@@ -100,6 +124,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--seed", type=int, default=0)
     handlers["synth-pair"] = _cmd_synth_pair
+
+    from flashvid.network.build import MODELS
+
+    p = sub.add_parser("info", help="parameters and FLOPs per component of a model")
+    p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
+    p.add_argument("--checkpoint", help="weights to load (FLOPs do not depend on them)")
+    p.add_argument("--size", type=_size, action="append", help="frame size WxH (repeatable; default 1280x720)")
+    p.set_defaults(size=None)
+    handlers["info"] = _cmd_info
     return parser, handlers
 
 
@@ -107,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `flashvid` command line; returns the exit status."""
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "size", "") is None:
+        args.size = [(1280, 720)]
     try:
         return handlers[args.command](args)
     except FlashvidError as exc:

@@ -1,0 +1,124 @@
+"""`FlashMatter`: the matting front end with an explicit lifecycle.
+
+    matter = FlashMatter()                 # model "flashvid-rt", the shipped weights, eager, CPU
+    matter.set_keyframe(Keyframe.load("kf.flashkey"))
+    for frame in frames:                   # H x W x 3 uint8 RGB
+        matte = matter.process(frame)      # matte.alpha H x W float32 0..1, matte.fgr H x W x 3 float32 0..1
+    matter.reset()                         # forget the recurrent state (a cut, a new clip)
+
+It owns the model, the keyframe's cached tensors, normalisation, the internal resolution and the recurrent
+state (a flat list of tensors recycled between calls, zeros at the start).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from flashvid.errors import FlashvidError, InputError
+from flashvid.keyframe import Keyframe
+from flashvid.network import build_model
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "models"
+
+
+def default_checkpoint(model: str) -> Path | None:
+    """The shipped weights of `model` (assets/models/NAME.safetensors), or None when there are none."""
+    p = ASSETS / f"{model}.safetensors"
+    return p if p.is_file() else None
+
+
+@dataclass
+class Matte:
+    """One frame's matte.
+
+    Attributes:
+        alpha: H x W float32 in 0..1.
+        fgr: H x W x 3 float32 RGB in 0..1 (the subject's colour, background removed).
+        alpha_t, fgr_t: the same as tensors [1,1,H,W] and [1,3,H,W] on the model's device (for GPU compositing).
+    """
+
+    alpha: np.ndarray
+    fgr: np.ndarray
+    alpha_t: torch.Tensor
+    fgr_t: torch.Tensor
+
+
+class NoKeyframeError(FlashvidError, RuntimeError):
+    """`process` was called before `set_keyframe`."""
+
+
+def to_tensor(image: np.ndarray, device: torch.device | str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """H x W x C uint8 -> [1, C, H, W] float in 0..1 on `device`."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    return t.permute(2, 0, 1).unsqueeze(0).to(dtype).div_(255.0)
+
+
+class FlashMatter:
+    """Mattes frames against a flash keyframe.
+
+    Args:
+        model: a registered model name (``flashvid-rt`` or ``dfm-official``).
+        checkpoint: weights to load; None takes the shipped ones (assets/models) when there are, else random
+            weights (for tests and benchmarks).
+        engine: ``"eager"`` (PyTorch).
+        device: ``"cpu"`` or ``"cuda"``.
+        **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
+    """
+
+    def __init__(
+        self,
+        model: str = "flashvid-rt",
+        checkpoint: str | os.PathLike[str] | None = None,
+        engine: str = "eager",
+        device: str | torch.device = "cpu",
+        **settings: Any,
+    ) -> None:
+        if engine != "eager":
+            raise FlashvidError(f"unknown engine {engine!r}; available: eager")
+        self.device = torch.device(device)
+        self.checkpoint = checkpoint if checkpoint is not None else default_checkpoint(model)
+        self.model = build_model(model, self.checkpoint, **settings).to(self.device)
+        self.model_name = model
+        self.engine = engine
+        self._keyframe: tuple[torch.Tensor, ...] | None = None
+        self._rec: list[torch.Tensor] | None = None
+        self._shape: torch.Size | None = None
+        self.keyframe: Keyframe | None = None
+
+    @torch.inference_mode()
+    def set_keyframe(self, keyframe: Keyframe) -> None:
+        """Encode the keyframe's flash image and trimap once; resets the recurrent state."""
+        flash = to_tensor(keyframe.flash, self.device)
+        tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
+        self._keyframe = tuple(self.model.encode_keyframe(flash, tri))
+        self.keyframe = keyframe
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the recurrent state; the next frame starts from zeros."""
+        self._rec = None
+
+    @torch.inference_mode()
+    def process(self, frame: np.ndarray) -> Matte:
+        """Matte one frame (H x W x 3 uint8 RGB, any size)."""
+        if self._keyframe is None:
+            raise NoKeyframeError("no keyframe set: call set_keyframe() with a Keyframe (flashvid keyframe) first")
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise InputError(f"frame must be H x W x 3 uint8 RGB, got {frame.dtype} {frame.shape}")
+        x = to_tensor(frame, self.device)
+        if self._rec is None or self._shape != x.shape:
+            self._rec = self.model.initial_state(x)
+            self._shape = x.shape
+        alpha, fgr, *self._rec = self.model(x, *self._keyframe, *self._rec)
+        return Matte(
+            alpha=alpha[0, 0].float().cpu().numpy(),
+            fgr=fgr[0].permute(1, 2, 0).float().cpu().numpy(),
+            alpha_t=alpha,
+            fgr_t=fgr,
+        )
