@@ -38,8 +38,11 @@ def export_onnx(
     """
     rec = model.initial_state(frame)
     inputs, outputs = io_names(len(keyframe), len(rec))
-    dynamic: dict[str, dict[int, str]] = {"frame": {2: "height", 3: "width"}, "alpha": {2: "height", 3: "width"},
-                                          "fgr": {2: "height", 3: "width"}}  # fmt: skip
+    dynamic: dict[str, dict[int, str]] = {
+        "frame": {2: "height", 3: "width"},
+        "alpha": {2: "height", 3: "width"},
+        "fgr": {2: "height", 3: "width"},
+    }
     for i in range(len(rec)):
         dynamic[f"r{i}i"] = {2: f"r{i}h", 3: f"r{i}w"}
         dynamic[f"r{i}o"] = {2: f"r{i}h", 3: f"r{i}w"}
@@ -51,9 +54,15 @@ def export_onnx(
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model, (frame, *keyframe, *rec), str(tmp), input_names=inputs, output_names=outputs,
-                dynamic_axes=dynamic, opset_version=opset, dynamo=False,
-            )  # fmt: skip
+                model,
+                (frame, *keyframe, *rec),
+                str(tmp),
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes=dynamic,
+                opset_version=opset,
+                dynamo=False,
+            )
         os.replace(tmp, p)
     finally:
         if tmp.exists():

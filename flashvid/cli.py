@@ -98,6 +98,287 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from flashvid.bench import SIZES, bench_one, format_table, write_json
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sizes = [SIZES[s] if s in SIZES else _size(s) for s in args.size or ["360p", "720p"]]
+    results = []
+    for model in args.model or ["flashvid-rt"]:
+        for engine in args.engine or ["eager"]:
+            for precision in args.precision or ["fp32"]:
+                for w, h in sizes:
+                    r = bench_one(
+                        model,
+                        w,
+                        h,
+                        engine=engine,
+                        precision=precision,
+                        device=args.device,
+                        frames=args.frames,
+                        warmup=args.warmup,
+                        checkpoint=args.checkpoint,
+                    )
+                    results.append(r)
+                    print(format_table([r]).splitlines()[-1], flush=True)
+    print(format_table(results))
+    if args.json:
+        write_json(results, args.json)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from flashvid.train import load_config, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    path = Path(args.config)
+    if not path.is_file():
+        raise FlashvidError(f"{path}: no such config file; see configs/flashvid-rt.json")
+    cfg = load_config(path, steps=args.steps, batch=args.batch)
+    summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
+    print(
+        f"{args.out}: {summary['steps']} steps in {summary['time_s'] / 60:.1f} min ({summary['stopped']}); best "
+        f"validation MSE x1e3 (unknown band) {summary['best_val_mse_unknown'] * 1e3:.3f}"
+    )
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from flashvid.evaluate import closed_form_alphas, evaluate, flow_mask_alphas, format_table, model_alphas, write_json
+    from flashvid.matter import default_checkpoint
+    from flashvid.network import build_model
+    from flashvid.train import load_config, load_sources, validation_clips
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_config(args.config, val_clips=args.clips)
+    _, val_fg, bgs = load_sources(cfg)
+    clips = validation_clips(cfg, val_fg, bgs)
+    ckpt = args.checkpoint or default_checkpoint(cfg["model"])
+    if ckpt is None:
+        raise FlashvidError(f"no checkpoint given and none shipped for {cfg['model']}; pass --checkpoint")
+    model = build_model(cfg["model"], ckpt)
+    methods = {f"{cfg['model']} ({Path(ckpt).name})": lambda c: model_alphas(model, c)}
+    if not args.no_baselines:
+        methods["flow-mask (DIS warp of the keyframe mask)"] = flow_mask_alphas
+        methods["closed-form (pymatting, warped trimap)"] = closed_form_alphas
+    table = evaluate(methods, clips)
+    print(f"{len(clips)} clips x {cfg['frames']} frames at {cfg['size']}x{cfg['size']}, held-apart foregrounds")
+    print(format_table(table))
+    if args.json:
+        write_json(table, args.json, {"clips": len(clips), "frames": cfg["frames"], "size": cfg["size"]})
+    return 0
+
+
+def _keyframe_from_args(args: argparse.Namespace):
+    from flashvid.imageio import read_image
+    from flashvid.keyframe import Keyframe, make_keyframe
+
+    if args.keyframe:
+        kf = Keyframe.load(args.keyframe)
+    elif args.flash and args.noflash:
+        kf = make_keyframe(
+            read_image(args.flash),
+            read_image(args.noflash),
+            sam_checkpoint=args.sam_checkpoint,
+            names=(str(args.flash), str(args.noflash)),
+        )
+    else:
+        raise FlashvidError("give --keyframe kf.flashkey, or --flash F and --noflash N to make one")
+    if args.band:
+        kf = kf.with_band(args.band)
+    return kf
+
+
+def _matter_from_args(args: argparse.Namespace):
+    from flashvid.matter import FlashMatter
+
+    settings = {"internal_size": args.internal_size} if args.internal_size else {}
+    return FlashMatter(args.model, args.checkpoint, engine=args.engine, device=args.device, **settings)
+
+
+def _install_sigterm() -> None:
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
+    from tqdm import tqdm
+
+    from flashvid.compose import Compositor, parse_background
+    from flashvid.video.pipeline import run
+    from flashvid.video.sinks import make_sink, output_path
+    from flashvid.video.sources import VideoFile, open_source
+
+    source = open_source(args.input)
+    kf = _keyframe_from_args(args)
+    compositor = Compositor(parse_background(args.background), despill=args.despill, smoothing=args.smooth)
+    matter = _matter_from_args(args)
+    matter.set_keyframe(kf)
+    out = output_path(args.out, args.format)
+    audio = source.path if isinstance(source, VideoFile) and source.has_audio and not args.no_audio else None
+    total = len(source) if hasattr(source, "__len__") else 0
+    _install_sigterm()
+    bar = tqdm(total=total or None, unit="frame", desc=f"export {out.name}", dynamic_ncols=True)
+    try:
+        with ExitStack() as stack:
+            sink = stack.enter_context(make_sink(args.format, out, source.width, source.height, source.rate, audio))
+            stats = run(source, matter, compositor, [sink], progress=lambda done, _: bar.update(1), total=total)
+    except KeyboardInterrupt:
+        bar.close()
+        what = f"kept a playable {out} of what was done" if out.exists() else "nothing written"
+        print(f"flashvid: export stopped; {what}", file=sys.stderr)
+        return 130
+    bar.close()
+    print(
+        f"{out}: {stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS), "
+        f"{args.format}, background {args.background}"
+    )
+    return 0
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    from flashvid.compose import Compositor, parse_background
+    from flashvid.video.pipeline import run
+    from flashvid.video.sinks import UdpSink, VirtualCamSink
+    from flashvid.video.sources import Webcam, open_source
+
+    source = open_source(args.camera)
+    kf = _keyframe_from_args(args)
+    matter = _matter_from_args(args)
+    matter.set_keyframe(kf)
+    compositor = Compositor(parse_background(args.background), despill=args.despill, smoothing=args.smooth)
+    if args.to == "virtualcam":
+        sink = VirtualCamSink(source.width, source.height, source.fps)
+    elif args.to.startswith("udp://"):
+        sink = UdpSink(args.to, source.width, source.height, source.fps)
+    elif args.to == "window":
+        from ui.live_window import WindowSink
+
+        sink = WindowSink(f"flashvid - {args.camera}")
+    else:
+        raise FlashvidError(f"--to {args.to}: give window, virtualcam or udp://HOST:PORT")
+    _install_sigterm()
+    try:
+        with sink:
+            stats = run(
+                source,
+                matter,
+                compositor,
+                [sink],
+                live=not args.no_drop,
+                queue_size=1,
+                total=len(source) if hasattr(source, "__len__") else 0,
+            )
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if isinstance(source, Webcam):
+            source.close()
+    print(
+        f"streamed {stats.frames_written} frames at {stats.fps:.1f} FPS, {stats.dropped} dropped, latency median "
+        f"{stats.latency_ms:.0f} ms (p90 {stats.latency_p90_ms:.0f} ms)"
+    )
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from flashvid.compose import Compositor, ImageBackground
+    from flashvid.demo import contact_sheet, generate_clip, sky_background
+    from flashvid.imageio import read_image
+    from flashvid.keyframe import make_keyframe
+    from flashvid.metrics import mse, sad, unknown_region
+    from flashvid.video.pipeline import run
+    from flashvid.video.sinks import PreviewSink, VideoSink
+    from flashvid.video.sources import ArraySource, VideoFile
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.video or args.flash or args.noflash:
+        if not (args.video and args.flash and args.noflash):
+            raise FlashvidError("give all of --video, --flash and --noflash to run the demo on your own files")
+        flash, noflash = read_image(args.flash), read_image(args.noflash)
+        source, truth = VideoFile(args.video), None
+        names = (str(args.flash), str(args.noflash))
+    else:
+        clip = generate_clip(seed=args.seed)
+        flash, noflash, truth = clip.flash, clip.noflash, clip.alphas
+        source = ArraySource(clip.frames, clip.fps)
+        names = ("generated flash", "generated no-flash")
+    kf = make_keyframe(flash, noflash, names=names)
+    kf.save(out / "keyframe.flashkey")
+    matter = _matter_from_args(args)
+    matter.set_keyframe(kf)
+    compositor = Compositor(ImageBackground(sky_background(source.width, source.height)))
+    frames, alphas, composites = [], [], []
+
+    def keep(f) -> None:
+        if len(frames) < 400:
+            frames.append(f.rgba[:, :, :3].copy())
+            alphas.append(f.alpha.astype(np.float32) / 255.0)
+            composites.append(f.composite.copy())
+
+    w, h, rate = source.width, source.height, source.rate
+    with (
+        VideoSink(out / "composite.mp4", "mp4", w, h, rate, audio_from=getattr(source, "path", None)) as mp4,
+        VideoSink(out / "cutout.mov", "prores", w, h, rate) as mov,
+    ):
+        stats = run(source, matter, compositor, [mp4, mov, PreviewSink(keep)], total=len(source))
+    inputs = list(source)[: len(frames)] if truth is None else None
+    sheet_frames = [f.image for f in inputs] if inputs is not None else list(getattr(source, "frames", frames))
+    contact_sheet(sheet_frames[: len(alphas)], alphas, composites, out / "contact_sheet.png")
+    print(f"{out}: composite.mp4 (H.264), cutout.mov (ProRes 4444 with alpha), contact_sheet.png, keyframe.flashkey")
+    print(
+        f"model {matter.model_name} ({matter.checkpoint or 'random weights: no shipped model found'}), "
+        f"{stats.frames_written} frames {w}x{h} in {stats.elapsed_s:.1f} s: {stats.fps:.1f} FPS end to end"
+    )
+    if truth is not None:
+        pairs = list(zip(alphas, truth))
+        m_unk = np.mean([mse(p, g, unknown_region(g)) for p, g in pairs])
+        s_unk = np.mean([sad(p, g, unknown_region(g)) for p, g in pairs])
+        m_all = np.mean([mse(p, g) for p, g in pairs])
+        s_all = np.mean([sad(p, g) for p, g in pairs])
+        print(
+            f"against the ground truth: MSE x1e3 {m_unk * 1e3:.2f} / SAD /1e3 {s_unk / 1e3:.2f} (unknown band), "
+            f"MSE x1e3 {m_all * 1e3:.2f} / SAD /1e3 {s_all / 1e3:.2f} (whole frame), mean per frame"
+        )
+    return 0
+
+
+def _add_matting_args(p: argparse.ArgumentParser) -> None:
+    from flashvid.network.build import MODELS
+
+    p.add_argument("--keyframe", help="a keyframe file (flashvid keyframe)")
+    p.add_argument("--flash", help="flash image (with --noflash, instead of --keyframe)")
+    p.add_argument("--noflash", help="no-flash image")
+    p.add_argument("--sam-checkpoint", help="SAM checkpoint for making the keyframe")
+    p.add_argument("--band", type=int, help="remake the keyframe's trimap with this band (px)")
+    p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
+    p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
+    p.add_argument("--engine", default="eager")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--internal-size", type=int, help="flashvid-rt internal resolution (long side, px)")
+    p.add_argument("--background", default="#00ff00", help="image, video, #RRGGBB, blur[:STRENGTH] or none")
+    p.add_argument("--despill", type=float, default=1.0, help="0..1 edge despill (default 1)")
+    p.add_argument("--smooth", type=float, default=0.0, help="0..0.95 temporal smoothing of alpha")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     """The argument parser and the handler of each subcommand."""
     parser = argparse.ArgumentParser(prog="flashvid", description=__doc__.splitlines()[0])
@@ -133,6 +414,61 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--size", type=_size, action="append", help="frame size WxH (repeatable; default 1280x720)")
     p.set_defaults(size=None)
     handlers["info"] = _cmd_info
+
+    p = sub.add_parser("bench", help="per-frame latency / FPS per model, engine, precision and size")
+    p.add_argument("--model", action="append", choices=sorted(MODELS), help="repeatable; default flashvid-rt")
+    p.add_argument("--engine", action="append", help="repeatable: eager, compiled, onnx, tensorrt, auto")
+    p.add_argument("--precision", action="append", choices=["fp32", "fp16", "bf16"], help="repeatable; default fp32")
+    p.add_argument("--size", action="append", help="360p, 720p, 1080p, 2160p or WxH (repeatable)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--frames", type=int, default=50, help="timed frames after warm-up (default 50)")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    p.add_argument("--checkpoint")
+    p.add_argument("--json", help="write the results as JSON here")
+    handlers["bench"] = _cmd_bench
+
+    p = sub.add_parser("train", help="train a matting network on synthesised flash clips")
+    p.add_argument("--config", required=True, help="JSON config (see configs/flashvid-rt.json)")
+    p.add_argument("--out", required=True, help="output folder (last.pt, best.safetensors, history.json)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--steps", type=int, help="override the config's steps")
+    p.add_argument("--batch", type=int, help="override the config's batch size")
+    p.add_argument("--time-limit", type=float, help="stop (validate, save) after this many minutes")
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    handlers["train"] = _cmd_train
+
+    p = sub.add_parser("eval", help="evaluate a model and the baselines on held-apart validation clips")
+    p.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "flashvid-rt.json"))
+    p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
+    p.add_argument("--clips", type=int, help="number of validation clips (default: the config's)")
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--json", help="write the table as JSON here")
+    handlers["eval"] = _cmd_eval
+
+    p = sub.add_parser("export", help="matte a video file and write it (mp4, prores, webm, png, matte)")
+    p.add_argument("--input", required=True, help="video file or folder of frames")
+    p.add_argument("--format", choices=["mp4", "prores", "webm", "png", "matte"], default="mp4")
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-audio", action="store_true", help="do not copy the input's audio")
+    _add_matting_args(p)
+    handlers["export"] = _cmd_export
+
+    p = sub.add_parser("stream", help="matte a camera live to a window, a virtual camera or a UDP stream")
+    p.add_argument("--camera", default="0", help="camera index, /dev/videoN, or a video file to loop once")
+    p.add_argument("--to", default="window", help="window, virtualcam or udp://HOST:PORT")
+    p.add_argument("--no-drop", action="store_true", help="never drop frames (latency grows if matting is slow)")
+    _add_matting_args(p)
+    handlers["stream"] = _cmd_stream
+
+    p = sub.add_parser("demo", help="the whole path on a generated clip (or --video/--flash/--noflash)")
+    p.add_argument("--out-dir", default="flashvid-demo")
+    p.add_argument("--video")
+    p.add_argument("--seed", type=int, default=0)
+    _add_matting_args(p)
+    handlers["demo"] = _cmd_demo
     return parser, handlers
 
 

@@ -68,9 +68,15 @@ class Keyframe:
     def with_band(self, band: int) -> Keyframe:
         """The same keyframe with its trimap remade at another band width (pixels)."""
         return Keyframe(
-            self.flash, self.noflash, self.ratio, self.points, self.labels, self.mask,
-            make_trimap(self.mask, band, self.ratio), {**self.settings, "band": int(band)},
-        )  # fmt: skip
+            self.flash,
+            self.noflash,
+            self.ratio,
+            self.points,
+            self.labels,
+            self.mask,
+            make_trimap(self.mask, band, self.ratio),
+            {**self.settings, "band": int(band)},
+        )
 
     def summary(self) -> dict[str, float]:
         """Subject area (% of the frame), positive points, mean ratio inside and outside the mask."""
@@ -128,9 +134,15 @@ class Keyframe:
                 arrays = {k: f.get_tensor(k) for k in f.keys()}
             settings = json.loads(meta.get("settings", "{}"))
             kf = cls(
-                arrays["flash"], arrays["noflash"], arrays["ratio"].astype(np.float32), arrays["points"],
-                arrays["labels"], arrays["mask"], arrays["trimap"], settings,
-            )  # fmt: skip
+                arrays["flash"],
+                arrays["noflash"],
+                arrays["ratio"].astype(np.float32),
+                arrays["points"],
+                arrays["labels"],
+                arrays["mask"],
+                arrays["trimap"],
+                settings,
+            )
         except KeyframeError:
             raise
         except (SafetensorError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:

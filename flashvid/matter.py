@@ -41,12 +41,14 @@ class Matte:
         alpha: H x W float32 in 0..1.
         fgr: H x W x 3 float32 RGB in 0..1 (the subject's colour, background removed).
         alpha_t, fgr_t: the same as tensors [1,1,H,W] and [1,3,H,W] on the model's device (for GPU compositing).
+        frame_t: the input frame as a tensor [1,3,H,W] in 0..1 on that device.
     """
 
     alpha: np.ndarray
     fgr: np.ndarray
     alpha_t: torch.Tensor
     fgr_t: torch.Tensor
+    frame_t: torch.Tensor
 
 
 class NoKeyframeError(FlashvidError, RuntimeError):
@@ -121,4 +123,5 @@ class FlashMatter:
             fgr=fgr[0].permute(1, 2, 0).float().cpu().numpy(),
             alpha_t=alpha,
             fgr_t=fgr,
+            frame_t=x,
         )

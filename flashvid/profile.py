@@ -60,9 +60,11 @@ def model_costs(model: nn.Module, height: int, width: int) -> list[ComponentCost
         for name, mod in model.named_children()
     ]
     total = ComponentCost(
-        "total", sum(p.numel() for p in model.parameters()),
-        int(fr_counter.get_total_flops()), int(kf_counter.get_total_flops()),
-    )  # fmt: skip
+        "total",
+        sum(p.numel() for p in model.parameters()),
+        int(fr_counter.get_total_flops()),
+        int(kf_counter.get_total_flops()),
+    )
     frame_rest = total.frame_flops - sum(r.frame_flops for r in rows)
     keyframe_rest = total.keyframe_flops - sum(r.keyframe_flops for r in rows)
     other = ComponentCost("(methods, not forward)", 0, frame_rest, keyframe_rest)

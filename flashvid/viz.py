@@ -55,10 +55,11 @@ def grid(rows: list[list[np.ndarray]], cell_height: int = 240) -> np.ndarray:
     lines = []
     for row in rows:
         scaled = [
-            cv2.resize(im, (max(1, round(im.shape[1] * cell_height / im.shape[0])), cell_height),
-                       interpolation=cv2.INTER_AREA)
+            cv2.resize(
+                im, (max(1, round(im.shape[1] * cell_height / im.shape[0])), cell_height), interpolation=cv2.INTER_AREA
+            )
             for im in row
-        ]  # fmt: skip
+        ]
         lines.append(np.concatenate(scaled, axis=1))
     width = max(line.shape[1] for line in lines)
     lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0))) for line in lines]

@@ -35,14 +35,18 @@ def main() -> None:
             rows.append([label(flash, f"{name}: FAILED"), noflash])
             continue
         s = kf.summary()
-        print(f"{name}: subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} inside vs "
-              f"{s['ratio_out']:.2f} outside")  # fmt: skip
-        rows.append([
-            label(flash, f"{name} flash"),
-            label(ratio_with_points(kf.ratio, kf.points, kf.labels), "ratio + points"),
-            label(mask_overlay(flash, kf.mask), f"mask {s['area_pct']:.0f}%"),
-            label(trimap_overlay(flash, kf.trimap), "trimap"),
-        ])  # fmt: skip
+        print(
+            f"{name}: subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} inside vs "
+            f"{s['ratio_out']:.2f} outside"
+        )
+        rows.append(
+            [
+                label(flash, f"{name} flash"),
+                label(ratio_with_points(kf.ratio, kf.points, kf.labels), "ratio + points"),
+                label(mask_overlay(flash, kf.mask), f"mask {s['area_pct']:.0f}%"),
+                label(trimap_overlay(flash, kf.trimap), "trimap"),
+            ]
+        )
     if not rows:
         raise SystemExit(f"{args.data}: no *_flash.png pairs found")
     write_image(args.out, grid(rows, cell_height=200))

@@ -36,9 +36,17 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def tiny_sam_config() -> dict[str, object]:
     """A SAM v1 layout small enough for CPU tests (same building blocks as vit_b/l/h)."""
     return {
-        "type": "custom", "embed_dim": 32, "depth": 2, "num_heads": 2, "global_attn_indexes": (1,),
-        "window_size": 4, "img_size": 256, "prompt_dim": 32, "decoder_depth": 2, "decoder_mlp": 64,
-    }  # fmt: skip
+        "type": "custom",
+        "embed_dim": 32,
+        "depth": 2,
+        "num_heads": 2,
+        "global_attn_indexes": (1,),
+        "window_size": 4,
+        "img_size": 256,
+        "prompt_dim": 32,
+        "decoder_depth": 2,
+        "decoder_mlp": 64,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -64,8 +64,11 @@ def test_load_refuses_damaged_foreign_and_other_version_files(tmp_path: Path, ke
     save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "other.flashkey"), metadata={"format": "nope"})
     with pytest.raises(KeyframeError, match="not a flashvid keyframe file"):
         Keyframe.load(tmp_path / "other.flashkey")
-    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "v9.flashkey"),
-              metadata={"format": "flashvid-keyframe", "version": "9"})  # fmt: skip
+    save_file(
+        {"x": np.zeros(3, np.float32)},
+        str(tmp_path / "v9.flashkey"),
+        metadata={"format": "flashvid-keyframe", "version": "9"},
+    )
     with pytest.raises(KeyframeError, match="version 9 but this flashvid reads version 1"):
         Keyframe.load(tmp_path / "v9.flashkey")
     with pytest.raises(KeyframeError, match="no such keyframe file"):
@@ -146,8 +149,10 @@ def test_sam_checkpoint_errors(tmp_path: Path, tiny_sam_checkpoint: Path) -> Non
 
 
 def real_pairs(folder: Path) -> list[tuple[str, Path, Path]]:
-    return [(f.name[: -len("_flash.png")], f, f.with_name(f.name.replace("_flash", "_ambient")))
-            for f in sorted((folder / "real-flash").glob("*_flash.png"))]  # fmt: skip
+    return [
+        (f.name[: -len("_flash.png")], f, f.with_name(f.name.replace("_flash", "_ambient")))
+        for f in sorted((folder / "real-flash").glob("*_flash.png"))
+    ]
 
 
 def test_real_flash_pairs(shared_data: Path) -> None:

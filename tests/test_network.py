@@ -108,8 +108,9 @@ def test_recurrent_state_changes_the_second_frame_and_reset_restores(tmp_path: P
     mask = np.zeros((120, 160), np.uint8)
     mask[30:100, 50:110] = 1
     tri = np.where(mask > 0, 255, 0).astype(np.uint8)
-    kf = Keyframe(img, img, np.zeros((120, 160), np.float32), np.zeros((0, 2), np.float32),
-                  np.zeros(0, np.int32), mask, tri)  # fmt: skip
+    kf = Keyframe(
+        img, img, np.zeros((120, 160), np.float32), np.zeros((0, 2), np.float32), np.zeros(0, np.int32), mask, tri
+    )
     ckpt = tmp_path / "rt.safetensors"
     save_checkpoint(rt, ckpt)
     matter = FlashMatter(checkpoint=ckpt)
@@ -243,8 +244,9 @@ def test_ablation_switches() -> None:
 # -------------------------------------------------------------------------------------------- ONNX, compile
 
 
-@pytest.mark.parametrize(("name", "export_hw", "run_hw"), [("flashvid-rt", (240, 320), (200, 360)),
-                                                          ("dfm-official", (300, 400), (240, 360))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "export_hw", "run_hw"), [("flashvid-rt", (240, 320), (200, 360)), ("dfm-official", (300, 400), (240, 360))]
+)
 def test_onnx_export_matches_eager_at_another_size(tmp_path: Path, name: str, export_hw, run_hw, rt, dfm) -> None:
     ort = pytest.importorskip("onnxruntime")
     import onnx

@@ -22,13 +22,22 @@ from tests.conftest import iou
 # Subject near the camera under an inverse-square flash, background 2-10x farther, mild noise and colour casts.
 LIGHTS = [
     FlashLight(d_ratio=2.0, power=2.5, ambient_rgb=(1.15, 1.0, 0.85), exposure_f=0.33, noise=0.01),
-    FlashLight(d_ratio=3.0, power=1.5, flash_rgb=(0.95, 1.0, 1.08), exposure_f=0.35, shadow=0.5,
-               shadow_shift=(6, 4), specular=3, noise=0.015, jpeg=90),
+    FlashLight(
+        d_ratio=3.0,
+        power=1.5,
+        flash_rgb=(0.95, 1.0, 1.08),
+        exposure_f=0.35,
+        shadow=0.5,
+        shadow_shift=(6, 4),
+        specular=3,
+        noise=0.015,
+        jpeg=90,
+    ),
     FlashLight(d_ratio=5.0, power=2.0, ambient_rgb=(0.9, 1.0, 1.1), exposure_f=0.28, noise=0.01, jpeg=85),
     FlashLight(d_ratio=10.0, power=3.0, exposure_f=0.3, shadow=0.3, shadow_shift=(-5, 8), specular=2, noise=0.02),
     FlashLight(d_ratio=4.0, power=2.0, exposure_f=0.35, noise=0.005),
     FlashLight(d_ratio=2.5, power=3.0, ambient_rgb=(1.2, 1.0, 0.8), exposure_f=0.32, noise=0.01),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +76,9 @@ def test_trimap_band_covers_the_true_boundary(pairs) -> None:
         inner_edge = (p.alpha > 0.5) & (cv2.erode((p.alpha > 0.5).astype(np.uint8), np.ones((3, 3))) == 0)
         must_be_unknown = boundary | inner_edge
         # Fine hair strands reach beyond any sensible band; the silhouette's edge must be inside it everywhere.
-        hair = (p.alpha > 0.02) & (cv2.morphologyEx((p.alpha > 0.5).astype(np.uint8), cv2.MORPH_OPEN,
-                                                    np.ones((5, 5), np.uint8)) == 0)  # fmt: skip
+        hair = (p.alpha > 0.02) & (
+            cv2.morphologyEx((p.alpha > 0.5).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) == 0
+        )
         edge = must_be_unknown & ~hair
         assert (tri[edge] == 128).mean() >= 0.995, f"band misses {(tri[edge] != 128).sum()} edge pixels"
         assert (tri[p.alpha >= 0.999] != 0).all(), "pure foreground marked as background"

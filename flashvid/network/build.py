@@ -213,6 +213,10 @@ def load_checkpoint(model: nn.Module, checkpoint: str | os.PathLike[str]) -> Non
         sd = load_official_state_dict(path)
         if model.model_name == "dfm-official":
             own = model.state_dict()
-            sd = {k: dense_from_spconv(k, v, own[k].shape) if k.startswith("sparse_upsampler.") and v.dim() == 4
-                  and k in own else v for k, v in sd.items()}  # fmt: skip
+            sd = {
+                k: dense_from_spconv(k, v, own[k].shape)
+                if k.startswith("sparse_upsampler.") and v.dim() == 4 and k in own
+                else v
+                for k, v in sd.items()
+            }
     _load_strict(model, sd, path)

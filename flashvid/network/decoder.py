@@ -13,9 +13,11 @@ def _cbr(cin: int, cout: int, separable: bool = False) -> nn.Sequential:
     """3x3 conv, BN, ReLU; `separable`: 1x1 conv then depthwise 3x3 (about 9x fewer operations)."""
     if separable:
         return nn.Sequential(
-            nn.Conv2d(cin, cout, 1, bias=False), nn.Conv2d(cout, cout, 3, padding=1, groups=cout, bias=False),
-            nn.BatchNorm2d(cout), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv2d(cin, cout, 1, bias=False),
+            nn.Conv2d(cout, cout, 3, padding=1, groups=cout, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(),
+        )
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
 
 

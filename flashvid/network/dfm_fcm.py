@@ -100,8 +100,16 @@ class FlashCueFCM(nn.Module):
     With M None the cross-attention is skipped (the "without FCM" ablation: flash branch off).
     """
 
-    def __init__(self, feature_dim: int = 384, dim: int = 256, grid: int = 37, heads: int = 4, nf_layers: int = 2,
-                 f_layers: int = 1, ffn: int = 1024) -> None:  # fmt: skip
+    def __init__(
+        self,
+        feature_dim: int = 384,
+        dim: int = 256,
+        grid: int = 37,
+        heads: int = 4,
+        nf_layers: int = 2,
+        f_layers: int = 1,
+        ffn: int = 1024,
+    ) -> None:
         super().__init__()
         self.grid = grid
         self.linear = nn.Conv2d(feature_dim, dim, 1)

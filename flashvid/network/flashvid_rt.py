@@ -25,8 +25,17 @@ class FlashVidRT(nn.Module):
     keyframe's 1/16 trimap is added in place instead); `use_trimap=False` hides the trimap from the network.
     """
 
-    def __init__(self, channels=(16, 24, 40, 80), dec=(48, 32, 16), hid=16, fcm_dim=64, fcm_heads=2,
-                 internal_size=384, use_fcm=True, use_trimap=True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        channels=(16, 24, 40, 80),
+        dec=(48, 32, 16),
+        hid=16,
+        fcm_dim=64,
+        fcm_heads=2,
+        internal_size=384,
+        use_fcm=True,
+        use_trimap=True,
+    ) -> None:
         super().__init__()
         self.frame_encoder = ConvEncoder(3, channels)
         self.flash_encoder = ConvEncoder(6, channels)
@@ -91,8 +100,15 @@ class FlashVidRT(nn.Module):
         h, w = small.shape[2:]
         alpha_s, fgr_s, hid = alpha_s[:, :, :h, :w], fgr_s[:, :, :h, :w], hid[:, :, :h, :w]
         alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
-        return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "alpha_small": alpha_s, "fgr_small": fgr_s,
-                "fgr_residual": fgr_res[:, :, :h, :w], "trimap_logits": tri}  # fmt: skip
+        return {
+            "alpha": alpha,
+            "fgr": fgr,
+            "rec": rec_out,
+            "alpha_small": alpha_s,
+            "fgr_small": fgr_s,
+            "fgr_residual": fgr_res[:, :, :h, :w],
+            "trimap_logits": tri,
+        }
 
     def forward(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]:
         out = self.forward_aux(frame, *args)

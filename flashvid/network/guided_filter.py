@@ -21,10 +21,14 @@ class DeepGuidedFilter(nn.Module):
         super().__init__()
         self.radius = radius
         self.coef = nn.Sequential(
-            nn.Conv2d(4 * 2 + hid, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+            nn.Conv2d(4 * 2 + hid, width, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
             nn.Conv2d(width, 4, 1),
-        )  # fmt: skip
+        )
 
     def _box(self, x: Tensor) -> Tensor:
         k = 2 * self.radius + 1

@@ -39,14 +39,20 @@ class DenseMaskedRefiner(nn.Module):
         super().__init__()
         self.dilation = dilation
         self.conv_2x_to_1x = nn.Sequential(
-            nn.Conv2d(3 + 4 + feat, 24, 3, padding=1), nn.BatchNorm2d(24), nn.LeakyReLU(0.01),
-            nn.Conv2d(24, 16, 3, padding=1), nn.BatchNorm2d(16), nn.LeakyReLU(0.01),
-        )  # fmt: skip
+            nn.Conv2d(3 + 4 + feat, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.LeakyReLU(0.01),
+            nn.Conv2d(24, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.LeakyReLU(0.01),
+        )
         self.alpha_head_2x = nn.Sequential(nn.Conv2d(16, 4, 1, bias=False))
         self.conv_1x_to_out = nn.Sequential(
-            nn.Conv2d(3 + 4 + 16, 12, 3, padding=1), nn.BatchNorm2d(12), nn.LeakyReLU(0.01),
+            nn.Conv2d(3 + 4 + 16, 12, 3, padding=1),
+            nn.BatchNorm2d(12),
+            nn.LeakyReLU(0.01),
             nn.Conv2d(12, 4, 1, bias=False),
-        )  # fmt: skip
+        )
 
     def _select(self, a: Tensor) -> Tensor:
         m = ((a > 0.01) & (a < 0.99)).to(a.dtype)

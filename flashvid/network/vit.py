@@ -74,8 +74,16 @@ class DinoViT(nn.Module):
     Forward: x [B, in_chans, img_size, img_size] -> [B, dim, img_size/patch, img_size/patch] (last block, no norm).
     """
 
-    def __init__(self, in_chans: int = 3, img_size: int = 518, patch: int = 14, dim: int = 384, depth: int = 12,
-                 heads: int = 6, mlp_ratio: int = 4) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_chans: int = 3,
+        img_size: int = 518,
+        patch: int = 14,
+        dim: int = 384,
+        depth: int = 12,
+        heads: int = 6,
+        mlp_ratio: int = 4,
+    ) -> None:
         super().__init__()
         self.grid = img_size // patch
         self.patch_embed = _PatchEmbed(in_chans, dim, patch)

@@ -1,0 +1,135 @@
+"""`flashvid bench`: per-frame latency of a model under an engine, precision and resolution.
+
+Timings: wall clock after a device synchronisation on the CPU, CUDA events on the GPU; medians and p90 over
+the timed frames after warm-up. Peak host memory is the process's resident high-water mark; peak GPU memory
+is PyTorch's allocator peak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
+
+
+@dataclass
+class BenchResult:
+    model: str
+    engine: str
+    precision: str
+    device: str
+    width: int
+    height: int
+    frames: int
+    median_ms: float
+    p90_ms: float
+    fps: float
+    keyframe_ms: float
+    peak_host_mb: float
+    peak_gpu_mb: float
+    threads: int
+
+
+def _dtype(precision: str) -> torch.dtype:
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+
+
+def bench_one(
+    model_name: str,
+    width: int,
+    height: int,
+    *,
+    engine: str = "eager",
+    precision: str = "fp32",
+    device: str = "cpu",
+    frames: int = 50,
+    warmup: int = 5,
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> BenchResult:
+    """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size."""
+    from engines import build_runner
+
+    dev = torch.device(device)
+    dtype = _dtype(precision)
+    g = torch.Generator().manual_seed(0)
+    frame = torch.rand(1, 3, height, width, generator=g).to(dev, dtype)
+    tri = torch.zeros(1, 3, height, width)
+    tri[:, 1] = 1.0
+    runner = build_runner(
+        model_name, engine=engine, precision=precision, device=dev, checkpoint=checkpoint, example_frame=frame
+    )
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(dev)
+    t0 = time.perf_counter()
+    keyframe = runner.encode_keyframe(frame, tri.to(dev, dtype))
+    if cuda:
+        torch.cuda.synchronize(dev)
+    keyframe_ms = (time.perf_counter() - t0) * 1000
+    rec = runner.initial_state(frame)
+    times: list[float] = []
+    for i in range(warmup + frames):
+        if cuda:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            _, _, *rec = runner(frame, *keyframe, *rec)
+            end.record()
+            end.synchronize()
+            dt = start.elapsed_time(end)
+        else:
+            t = time.perf_counter()
+            _, _, *rec = runner(frame, *keyframe, *rec)
+            dt = (time.perf_counter() - t) * 1000
+        if i >= warmup:
+            times.append(dt)
+    arr = np.array(times)
+    med = float(np.median(arr))
+    return BenchResult(
+        model=model_name,
+        engine=runner.engine_name,
+        precision=precision,
+        device=str(dev),
+        width=width,
+        height=height,
+        frames=frames,
+        median_ms=med,
+        p90_ms=float(np.percentile(arr, 90)),
+        fps=1000.0 / med,
+        keyframe_ms=keyframe_ms,
+        peak_host_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        peak_gpu_mb=torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else 0.0,
+        threads=torch.get_num_threads(),
+    )
+
+
+def format_table(results: list[BenchResult]) -> str:
+    head = (
+        f"{'model':13s} {'engine':9s} {'prec':5s} {'device':6s} {'size':>10s} {'median ms':>10s} {'p90 ms':>8s} "
+        f"{'FPS':>8s} {'keyframe ms':>12s} {'host MB':>8s} {'GPU MB':>7s}"
+    )
+    lines = [head]
+    for r in results:
+        lines.append(
+            f"{r.model:13s} {r.engine:9s} {r.precision:5s} {r.device:6s} {f'{r.width}x{r.height}':>10s} "
+            f"{r.median_ms:10.2f} {r.p90_ms:8.2f} {r.fps:8.1f} {r.keyframe_ms:12.1f} {r.peak_host_mb:8.0f} "
+            f"{r.peak_gpu_mb:7.0f}"
+        )
+    return "\n".join(lines)
+
+
+def write_json(results: list[BenchResult], path: str | os.PathLike[str]) -> None:
+    meta = {
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+    Path(path).write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2))

@@ -1,0 +1,185 @@
+"""Compositing the subject over a new background, on the matte's device (GPU when the model runs there).
+
+Backgrounds: a colour, an image (cover fit), a looping video, the blurred original (strength in pixels), or
+transparent. `Compositor` adds edge despill (the network's foreground colour replaces the frame's colour where
+alpha is partial, so the old background does not bleed through) and optional temporal smoothing of alpha.
+All tensors are [1, C, H, W] float in 0..1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from flashvid.errors import InputError
+from flashvid.imageio import read_image
+
+VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+
+
+def _to_tensor(img: np.ndarray, like: Tensor) -> Tensor:
+    return torch.from_numpy(np.ascontiguousarray(img)).to(like.device).permute(2, 0, 1)[None].to(like.dtype) / 255.0
+
+
+def cover_fit(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale `img` to cover width x height and crop the centre (no bars, aspect kept)."""
+    s = max(width / img.shape[1], height / img.shape[0])
+    w, h = max(width, round(img.shape[1] * s)), max(height, round(img.shape[0] * s))
+    big = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    y, x = (h - height) // 2, (w - width) // 2
+    return np.ascontiguousarray(big[y : y + height, x : x + width])
+
+
+class Background:
+    """A background generator: `__call__(frame [1,3,H,W]) -> [1,3,H,W]`, or None for transparent."""
+
+    transparent = False
+
+    def __call__(self, frame: Tensor) -> Tensor | None:
+        raise NotImplementedError
+
+
+class ColorBackground(Background):
+    def __init__(self, rgb: tuple[int, int, int]) -> None:
+        self.rgb = rgb
+
+    def __call__(self, frame: Tensor) -> Tensor:
+        c = torch.tensor(self.rgb, device=frame.device, dtype=frame.dtype).view(1, 3, 1, 1) / 255.0
+        return c.expand_as(frame)
+
+
+class ImageBackground(Background):
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = image
+        self._cache: tuple[tuple[int, int, torch.device, torch.dtype], Tensor] | None = None
+
+    def __call__(self, frame: Tensor) -> Tensor:
+        key = (frame.shape[3], frame.shape[2], frame.device, frame.dtype)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, _to_tensor(cover_fit(self.image, key[0], key[1]), frame))
+        return self._cache[1]
+
+
+class VideoBackground(Background):
+    """A video background that loops; frames are cover-fitted to the output size."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from flashvid.video.sources import VideoFile
+
+        self.video = VideoFile(path)
+        self._it: Iterator | None = None
+
+    def __call__(self, frame: Tensor) -> Tensor:
+        if self._it is None:
+            self._it = iter(self.video)
+        f = next(self._it, None)
+        if f is None:  # loop
+            self._it = iter(self.video)
+            f = next(self._it)
+        return _to_tensor(cover_fit(f.image, frame.shape[3], frame.shape[2]), frame)
+
+
+class BlurBackground(Background):
+    """The frame itself, blurred with a Gaussian of `strength` pixels (computed at a quarter size when large)."""
+
+    def __init__(self, strength: float = 20.0) -> None:
+        self.strength = float(strength)
+
+    def __call__(self, frame: Tensor) -> Tensor:
+        from torchvision.transforms.functional import gaussian_blur
+
+        sigma = max(self.strength, 0.5)
+        scale = 4 if sigma >= 8 else 1
+        x = F.avg_pool2d(frame, scale) if scale > 1 else frame
+        s = sigma / scale
+        k = min(int(2 * round(3 * s) + 1), 2 * min(x.shape[2:]) - 1)  # reflect padding must fit the image
+        y = gaussian_blur(x, [k, k], [s, s])
+        return F.interpolate(y, size=frame.shape[2:], mode="bilinear", align_corners=False) if scale > 1 else y
+
+
+class TransparentBackground(Background):
+    transparent = True
+
+    def __call__(self, frame: Tensor) -> None:
+        return None
+
+
+def parse_background(spec: str | None) -> Background:
+    """``#RRGGBB`` | ``blur`` | ``blur:STRENGTH`` | ``none`` / ``transparent`` | an image file | a video file."""
+    if spec is None or spec.lower() in ("none", "transparent"):
+        return TransparentBackground()
+    s = spec.strip()
+    if s.startswith("#") and len(s) == 7:
+        try:
+            return ColorBackground(tuple(int(s[i : i + 2], 16) for i in (1, 3, 5)))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise InputError(f"background {spec!r}: not a colour; write it as #00ff00") from exc
+    if s.lower() == "blur" or s.lower().startswith("blur:"):
+        try:
+            return BlurBackground(float(s.split(":", 1)[1]) if ":" in s else 20.0)
+        except ValueError as exc:
+            raise InputError(f"background {spec!r}: write the blur strength in pixels, e.g. blur:25") from exc
+    p = Path(s)
+    if not p.exists():
+        raise InputError(f"{p}: no such background file; give an image, a video, #RRGGBB, blur or none")
+    if p.suffix.lower() in VIDEO_EXT:
+        return VideoBackground(p)
+    return ImageBackground(read_image(p))
+
+
+class Compositor:
+    """alpha * fg + (1 - alpha) * background, with edge despill and temporal smoothing of alpha.
+
+    Args:
+        background: a `Background`.
+        despill: 0..1; how much of the network's foreground colour replaces the frame's colour at partial alpha.
+        smoothing: 0..0.95; exponential smoothing of alpha over time where it barely changes (motion stays sharp).
+    """
+
+    def __init__(self, background: Background, despill: float = 1.0, smoothing: float = 0.0) -> None:
+        self.background, self.despill, self.smoothing = background, float(despill), float(smoothing)
+        self._prev: Tensor | None = None
+
+    def reset(self) -> None:
+        self._prev = None
+
+    def smooth(self, alpha: Tensor) -> Tensor:
+        if self.smoothing <= 0:
+            return alpha
+        if self._prev is None or self._prev.shape != alpha.shape:
+            self._prev = alpha
+            return alpha
+        k = self.smoothing * torch.exp(-torch.abs(alpha - self._prev) / 0.1)
+        out = (1 - k) * alpha + k * self._prev
+        self._prev = out
+        return out
+
+    def foreground(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> Tensor:
+        """The subject's colour: the frame where opaque, the network's foreground at the edges."""
+        if self.despill <= 0:
+            return frame
+        w = self.despill * torch.clamp(2.0 * (1.0 - alpha), 0.0, 1.0)
+        return frame + w * (fgr - frame)
+
+    @torch.inference_mode()
+    def __call__(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor, Tensor]:
+        """-> (composite [1,3,H,W] over the background, or the foreground colour when transparent; alpha [1,1,H,W])."""
+        alpha = self.smooth(alpha.to(frame.dtype))
+        fg = self.foreground(frame, alpha, fgr.to(frame.dtype))
+        bg = self.background(frame)
+        if bg is None:
+            return fg, alpha
+        return alpha * fg + (1 - alpha) * bg, alpha
+
+
+def to_uint8(rgb: Tensor, alpha: Tensor | None = None) -> np.ndarray:
+    """[1,3,H,W] (and [1,1,H,W]) float 0..1 -> H x W x 3 (or 4) uint8 on the CPU."""
+    x = rgb if alpha is None else torch.cat([rgb, alpha], dim=1)
+    return (x[0].clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).contiguous().cpu().numpy()

@@ -1,0 +1,205 @@
+"""Training and evaluation clips: a flash keyframe and T later no-flash frames with ground truth.
+
+`make_clip` places a foreground on a background, renders the keyframe pair with `flashvid.data.synth`'s light
+model, moves the subject (affine path + smooth elastic warp, scale, partly leaving the frame) and the
+background (camera shake, pan, moving patches; `bg_motion` in 0..1 grades the magnitude), and renders each
+later frame without flash. The keyframe trimap comes through the run-time path (ratio map -> points -> mask
+-> trimap) so the network learns to live with its errors, or from the ground truth (`trimap="gt"`).
+`pseudo_flash=True` replaces the flash image by the paper's pseudo flash (the V channel of another no-flash
+image raised), for its Table 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from flashvid.data.sources import Foreground
+from flashvid.data.synth import FlashLight, render_flash, render_noflash, value_noise
+from flashvid.errors import FlashvidError
+from flashvid.prior import linear_to_srgb, srgb_to_linear
+from flashvid.trimap import make_trimap
+
+
+@dataclass
+class Clip:
+    """One clip, all arrays uint8 or float32 in 0..1, size H x W.
+
+    Attributes:
+        flash, noflash: keyframe pair, H x W x 3 uint8.
+        trimap: keyframe trimap H x W uint8 {0,128,255}; trimap_source: "runtime" or "gt" (or "gt-fallback").
+        frames: T x H x W x 3 uint8 no-flash frames; alphas: T x H x W float32; fgrs: T x H x W x 3 float32
+        (the subject's colour as the no-flash camera sees it); bgs: T x H x W x 3 float32.
+        keyframe_alpha: H x W float32 ground truth of the keyframe.
+        mask: H x W uint8 0/1, the keyframe mask the trimap was made from (run-time segmenter or ground truth).
+    """
+
+    flash: np.ndarray
+    noflash: np.ndarray
+    trimap: np.ndarray
+    trimap_source: str
+    frames: np.ndarray
+    alphas: np.ndarray
+    fgrs: np.ndarray
+    bgs: np.ndarray
+    keyframe_alpha: np.ndarray
+    mask: np.ndarray
+
+
+def _place(fg: Foreground, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The foreground scaled so its subject fills 45-90 % of the canvas height, bottom-anchored, maybe flipped."""
+    ys, xs = np.nonzero(fg.alpha > 0.05)
+    if len(ys) == 0:
+        raise FlashvidError(f"{fg.name}: its alpha is empty")
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    img, alpha = fg.image[y0:y1, x0:x1], fg.alpha[y0:y1, x0:x1]
+    s = size * rng.uniform(0.45, 0.9) / max(y1 - y0, (x1 - x0) * 0.8)
+    h, w = max(2, round((y1 - y0) * s)), max(2, round((x1 - x0) * s))
+    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    if rng.random() < 0.5:
+        img, alpha = img[:, ::-1], alpha[:, ::-1]
+    canvas = np.zeros((size, size, 3), np.float32)
+    a_canvas = np.zeros((size, size), np.float32)
+    top = size - h if rng.random() < 0.7 else int(rng.integers(0, max(1, size - h + 1)))
+    left = int(rng.integers(-w // 4, size - 3 * w // 4 + 1))
+    sy0, sy1 = max(0, top), min(size, top + h)
+    sx0, sx1 = max(0, left), min(size, left + w)
+    canvas[sy0:sy1, sx0:sx1] = srgb_to_linear(np.ascontiguousarray(img))[sy0 - top : sy1 - top, sx0 - left : sx1 - left]
+    a_canvas[sy0:sy1, sx0:sx1] = alpha[sy0 - top : sy1 - top, sx0 - left : sx1 - left]
+    return canvas, a_canvas
+
+
+def _background(bg: np.ndarray, size: int, margin: int, rng: np.random.Generator) -> np.ndarray:
+    """A (size + 2 margin)^2 linear-light crop of a background image (scaled up if needed)."""
+    need = size + 2 * margin
+    s = max(need / bg.shape[0], need / bg.shape[1]) * rng.uniform(1.0, 1.4)
+    big = cv2.resize(bg, (max(need, round(bg.shape[1] * s)), max(need, round(bg.shape[0] * s))))
+    y = int(rng.integers(0, big.shape[0] - need + 1))
+    x = int(rng.integers(0, big.shape[1] - need + 1))
+    return srgb_to_linear(np.ascontiguousarray(big[y : y + need, x : x + need]))
+
+
+def _elastic(size: int, amplitude: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    dx = (value_noise(size, size, rng, (3, 6)) - 0.5) * 2 * amplitude
+    dy = (value_noise(size, size, rng, (3, 6)) - 0.5) * 2 * amplitude
+    return dx.astype(np.float32), dy.astype(np.float32)
+
+
+def _warp_subject(fg: np.ndarray, alpha: np.ndarray, m: np.ndarray, flow: tuple[np.ndarray, np.ndarray]):
+    size = alpha.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    inv = cv2.invertAffineTransform(m).astype(np.float32)
+    mx = (inv[0, 0] * xx + inv[0, 1] * yy + inv[0, 2] + flow[0]).astype(np.float32)
+    my = (inv[1, 0] * xx + inv[1, 1] * yy + inv[1, 2] + flow[1]).astype(np.float32)
+    f = cv2.remap(fg, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    a = cv2.remap(alpha, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return f, np.clip(a, 0, 1)
+
+
+def pseudo_flash(noflash_other: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The paper's pseudo flash: another no-flash image with its HSV value channel raised."""
+    hsv = cv2.cvtColor(noflash_other, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 2] = np.clip(hsv[..., 2] * rng.uniform(1.3, 2.0) + rng.uniform(0, 30), 0, 255)
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+
+
+def make_clip(
+    fg: Foreground,
+    bg: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    size: int = 256,
+    frames: int = 3,
+    motion: float = 1.0,
+    bg_motion: float | None = None,
+    trimap: str = "runtime",
+    pseudo: bool = False,
+    light: FlashLight | None = None,
+) -> Clip:
+    """Render one clip (see the module docstring).
+
+    Args:
+        fg, bg: a foreground and a background image (uint8 sRGB).
+        size: square canvas size in pixels.
+        frames: number of later no-flash frames T.
+        motion: subject motion magnitude (0: still; 1: up to a quarter of the frame, 12 degrees, 20 % scale).
+        bg_motion: background motion magnitude in 0..1 (None: random).
+        trimap: "runtime" (the keyframe path, falling back to the ground truth when it finds nothing) or "gt".
+        pseudo: use a pseudo flash image instead of the rendered flash.
+    """
+    margin = size // 6
+    fg_lin, alpha0 = _place(fg, size, rng)
+    bg_big = _background(bg, size, margin, rng)
+    light = light or FlashLight.random(rng)
+    bgm = float(rng.random()) if bg_motion is None else bg_motion
+    bg0 = bg_big[margin : margin + size, margin : margin + size]
+    noflash = render_noflash(fg_lin, alpha0, bg0, light, rng)
+    flash = (
+        pseudo_flash(render_noflash(fg_lin, alpha0, bg0, light, rng), rng)
+        if pseudo
+        else render_flash(fg_lin, alpha0, bg0, light, rng)
+    )
+    tri, mask, source = _keyframe_trimap(flash, noflash, alpha0, trimap)
+    # subject path: from the keyframe pose to a random target pose, with an elastic wobble per frame
+    target = (
+        rng.uniform(-0.25, 0.25) * size * motion,
+        rng.uniform(-0.1, 0.1) * size * motion,
+        rng.uniform(-12, 12) * motion,
+        1 + rng.uniform(-0.2, 0.2) * motion,
+    )
+    pan = rng.uniform(-1, 1, 2) * margin * 0.8 * bgm
+    patches = [
+        (rng.integers(0, size, 2), rng.integers(size // 10, size // 4, 2), rng.uniform(-1, 1, 2) * 0.3 * size * bgm)
+        for _ in range(int(rng.integers(0, 3)) if bgm > 0.3 else 0)
+    ]
+    patch_src = bg_big[::-1, ::-1].copy()
+    out_f, out_a, out_fg, out_bg = [], [], [], []
+    amb = np.asarray(light.ambient_rgb, np.float32) * light.exposure_n
+    for t in range(1, frames + 1):
+        u = t / frames
+        tx, ty, rot, sc = (v * u + rng.normal(0, 0.01 * size * motion) * (i < 2) for i, v in enumerate(target))
+        sc = 1 + (target[3] - 1) * u
+        m = cv2.getRotationMatrix2D((size / 2, size * 0.75), float(rot), float(sc))
+        m[:, 2] += (tx, ty)
+        f_t, a_t = _warp_subject(fg_lin, alpha0, m, _elastic(size, 2.5 * motion, rng))
+        shake = rng.normal(0, 3.0 * bgm, 2)
+        ox, oy = np.clip(margin + pan * u + shake, 0, 2 * margin).astype(int)
+        b_t = bg_big[oy : oy + size, ox : ox + size].copy()
+        for (py, px), (ph, pw), vel in patches:
+            y0, x0 = int(np.clip(py + vel[0] * u, 0, size - ph)), int(np.clip(px + vel[1] * u, 0, size - pw))
+            b_t[y0 : y0 + ph, x0 : x0 + pw] = patch_src[y0 : y0 + ph, x0 : x0 + pw]
+        out_f.append(render_noflash(f_t, a_t, b_t, light, rng))
+        out_a.append(a_t)
+        out_fg.append(np.clip(f_t * amb, 0, 1))
+        out_bg.append(np.clip(b_t * amb, 0, 1))
+    to_srgb = lambda x: linear_to_srgb(np.stack(x)).astype(np.float32) / 255.0  # noqa: E731
+    return Clip(
+        flash,
+        noflash,
+        tri,
+        source,
+        np.stack(out_f),
+        np.stack(out_a).astype(np.float32),
+        to_srgb(out_fg),
+        to_srgb(out_bg),
+        alpha0,
+        mask,
+    )
+
+
+def _keyframe_trimap(
+    flash: np.ndarray, noflash: np.ndarray, alpha: np.ndarray, mode: str
+) -> tuple[np.ndarray, np.ndarray, str]:
+    gt = (alpha > 0.5).astype(np.uint8)
+    if mode == "gt":
+        return make_trimap(gt), gt, "gt"
+    from flashvid.keyframe import make_keyframe
+
+    try:
+        kf = make_keyframe(flash, noflash)
+        return kf.trimap, kf.mask, "runtime"
+    except FlashvidError:
+        return make_trimap(gt), gt, "gt-fallback"

@@ -1,0 +1,100 @@
+"""Evaluation of a matting model against two baselines on clips built from held-apart foregrounds.
+
+Baselines, given the same keyframe (its run-time mask and trimap):
+(a) ``flow-mask``: the keyframe mask warped to each frame with OpenCV's DIS optical flow, used as alpha;
+(b) ``closed-form``: closed-form matting (Levin et al., via pymatting) inside the keyframe trimap warped the
+    same way.
+Metrics (`flashvid.metrics`) over the ground truth's unknown band and over the whole frame, averaged over all
+frames, with their scales named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from flashvid.data.clips import Clip
+from flashvid.metrics import SCALES, all_metrics, unknown_region
+from flashvid.train import clip_tensors
+
+
+def backward_flow(frame: np.ndarray, keyframe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling maps (x, y) into the keyframe for each pixel of `frame` (DIS optical flow, medium preset)."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    g0 = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    g1 = cv2.cvtColor(keyframe, cv2.COLOR_RGB2GRAY)
+    flow = dis.calc(g0, g1, None)
+    h, w = g0.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return xx + flow[..., 0], yy + flow[..., 1]
+
+
+def flow_mask_alphas(clip: Clip) -> list[np.ndarray]:
+    out = []
+    for f in clip.frames:
+        mx, my = backward_flow(f, clip.noflash)
+        out.append(cv2.remap(clip.mask.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    return out
+
+
+def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
+    from pymatting import estimate_alpha_cf
+
+    out = []
+    for f in clip.frames:
+        mx, my = backward_flow(f, clip.noflash)
+        tri = cv2.remap(clip.trimap, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        t = tri.astype(np.float64) / 255.0
+        if not ((t == 1).any() and (t == 0).any()):  # closed form needs both known regions
+            out.append(t.astype(np.float32))
+            continue
+        out.append(estimate_alpha_cf(f.astype(np.float64) / 255.0, t).astype(np.float32).clip(0, 1))
+    return out
+
+
+@torch.inference_mode()
+def model_alphas(model: torch.nn.Module, clip: Clip) -> list[np.ndarray]:
+    t = clip_tensors(clip)
+    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None])
+    rec = model.initial_state(t["frames"][:1])
+    out = []
+    for i in range(t["frames"].shape[0]):
+        alpha, _, *rec = model(t["frames"][i : i + 1], *kf, *rec)
+        out.append(alpha[0, 0].numpy())
+    return out
+
+
+def evaluate(methods: dict[str, Any], clips: list[Clip]) -> dict[str, dict[str, dict[str, float]]]:
+    """{method: {"unknown": metrics, "all": metrics}} averaged over every frame of every clip."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for name, fn in methods.items():
+        acc: dict[str, dict[str, list[float]]] = {"unknown": {}, "all": {}}
+        for clip in clips:
+            for pred, gt in zip(fn(clip), clip.alphas):
+                for region_name, region in (("unknown", unknown_region(gt)), ("all", None)):
+                    for k, v in all_metrics(pred, gt, region).items():
+                        acc[region_name].setdefault(k, []).append(v)
+        table[name] = {r: {k: float(np.mean(v)) for k, v in m.items()} for r, m in acc.items()}
+    return table
+
+
+def format_table(table: dict[str, dict[str, dict[str, float]]]) -> str:
+    """A markdown table; every column names its region and scale."""
+    keys = list(SCALES)
+    head = "| method | " + " | ".join(f"{k} {SCALES[k][1]} ({r})" for r in ("unknown", "all") for k in keys) + " |"
+    sep = "|---|" + "---:|" * (2 * len(keys))
+    rows = [
+        f"| {name} | " + " | ".join(f"{t[r][k] * SCALES[k][0]:.3f}" for r in ("unknown", "all") for k in keys) + " |"
+        for name, t in table.items()
+    ]
+    return "\n".join([head, sep, *rows])
+
+
+def write_json(table: dict[str, Any], path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    Path(path).write_text(json.dumps({"scales": SCALES, "table": table, **(extra or {})}, indent=2))

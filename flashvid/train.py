@@ -1,0 +1,340 @@
+"""`flashvid train --config FILE`: train a matting network on synthesised flash clips.
+
+The config is JSON (paths relative to its own folder); `DEFAULTS` lists every key. Training is seeded, uses
+AMP (bf16 autocast) on CUDA, shows a progress bar with the loss and throughput, validates every
+``val_every`` steps on a fixed set of clips built from held-apart foregrounds (never trained on), and keeps
+``last.pt`` (resumable: model, optimiser, step, random states) and ``best.safetensors`` (the model with the
+lowest validation MSE over the unknown band) in the output folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset
+
+from flashvid.data.clips import Clip, make_clip
+from flashvid.data.sources import Foreground, read_backgrounds, read_foregrounds
+from flashvid.losses import matting_losses, temporal_loss
+from flashvid.metrics import mse, sad, unknown_region
+from flashvid.network import build_model, save_checkpoint
+from flashvid.trimap import trimap_onehot
+
+DEFAULTS: dict[str, Any] = {
+    "model": "flashvid-rt",
+    "model_settings": {},
+    "size": 256,
+    "frames": 3,
+    "batch": 4,
+    "steps": 3000,
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+    "seed": 0,
+    "val_every": 200,
+    "val_clips": 16,
+    "downsample_ratios": [0.5, 1.0],
+    "trimap": "runtime",
+    "gt_trimap_prob": 0.2,
+    "pseudo_flash": False,
+    "motion": 1.0,
+    "workers": 1,
+    "foregrounds": [{"kind": "procedural", "count": 64, "weight": 1.0}],
+    "validation_foregrounds": [],
+    "validation_procedural": 4,
+    "backgrounds": [{"kind": "procedural", "count": 32, "weight": 1.0}],
+}
+
+
+def load_config(path: str | os.PathLike[str] | None, **overrides: Any) -> dict[str, Any]:
+    """`DEFAULTS` updated by the JSON file at `path` and by `overrides`; source paths made absolute."""
+    cfg = copy.deepcopy(DEFAULTS)
+    base = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        cfg.update(json.loads(p.read_text()))
+        base = p.resolve().parent
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    for spec in cfg["foregrounds"] + cfg["backgrounds"]:
+        if "path" in spec:
+            spec["path"] = str((base / spec["path"]).resolve())
+    return cfg
+
+
+def load_sources(
+    cfg: dict[str, Any],
+) -> tuple[list[tuple[list[Foreground], float]], list[Foreground], list[np.ndarray]]:
+    """(training foreground groups with weights, validation foregrounds, backgrounds).
+
+    Foregrounds named in ``validation_foregrounds`` are held apart, as are ``validation_procedural`` generated
+    subjects drawn from seeds no training source uses.
+    """
+    from flashvid.data.sources import procedural_foregrounds
+
+    held = set(cfg["validation_foregrounds"])
+    groups, val = [], []
+    for spec in cfg["foregrounds"]:
+        if "path" in spec and not Path(spec["path"]).exists():
+            continue
+        fgs = read_foregrounds(spec)
+        val += [f for f in fgs if f.name in held]
+        train = [f for f in fgs if f.name not in held]
+        if train:
+            groups.append((train, float(spec.get("weight", 1.0))))
+    val += procedural_foregrounds(cfg["validation_procedural"], seed=1_000_000)
+    bgs: list[np.ndarray] = []
+    for spec in cfg["backgrounds"]:
+        if "path" in spec and not Path(spec["path"]).exists():
+            continue
+        bgs += read_backgrounds(spec)
+    if not groups or not bgs:
+        raise ValueError("no training foregrounds or backgrounds found; check the paths in the config")
+    return groups, val, bgs
+
+
+def clip_tensors(clip: Clip) -> dict[str, torch.Tensor]:
+    """A clip as float tensors: flash [3,H,W], trimap [3,H,W] one-hot, frames/fgrs/bgs [T,3,H,W], alphas [T,1,H,W]."""
+    chw = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float()  # noqa: E731
+    return {
+        "flash": torch.from_numpy(clip.flash).permute(2, 0, 1).float() / 255.0,
+        "trimap": torch.from_numpy(trimap_onehot(clip.trimap)),
+        "frames": chw(clip.frames) / 255.0,
+        "alphas": torch.from_numpy(clip.alphas)[:, None],
+        "fgrs": chw(clip.fgrs),
+        "bgs": chw(clip.bgs),
+    }
+
+
+class ClipStream(IterableDataset):
+    """An endless stream of random training clips (each worker seeded from the config seed and its id)."""
+
+    def __init__(
+        self,
+        cfg: dict[str, Any],
+        groups: list[tuple[list[Foreground], float]],
+        bgs: list[np.ndarray],
+        seed_offset: int = 0,
+    ) -> None:
+        super().__init__()
+        self.cfg, self.groups, self.bgs, self.seed_offset = cfg, groups, bgs, seed_offset
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        import cv2
+
+        cv2.setNumThreads(1)
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info is not None else 0
+        rng = np.random.default_rng([self.cfg["seed"], self.seed_offset, wid])
+        weights = np.array([w for _, w in self.groups], np.float64)
+        weights /= weights.sum()
+        while True:
+            fgs = self.groups[int(rng.choice(len(self.groups), p=weights))][0]
+            fg = fgs[int(rng.integers(len(fgs)))]
+            bg = self.bgs[int(rng.integers(len(self.bgs)))]
+            trimap = "gt" if rng.random() < self.cfg["gt_trimap_prob"] else self.cfg["trimap"]
+            clip = make_clip(
+                fg,
+                bg,
+                rng,
+                size=self.cfg["size"],
+                frames=self.cfg["frames"],
+                motion=self.cfg["motion"],
+                trimap=trimap,
+                pseudo=self.cfg["pseudo_flash"],
+            )
+            yield clip_tensors(clip)
+
+
+def validation_clips(cfg: dict[str, Any], val: list[Foreground], bgs: list[np.ndarray]) -> list[Clip]:
+    """The fixed validation set: `val_clips` clips from the held-apart foregrounds, seeded, run-time trimaps."""
+    rng = np.random.default_rng([cfg["seed"], 99])
+    return [
+        make_clip(
+            val[i % len(val)],
+            bgs[int(rng.integers(len(bgs)))],
+            rng,
+            size=cfg["size"],
+            frames=cfg["frames"],
+            motion=cfg["motion"],
+            trimap=cfg["trimap"],
+            pseudo=cfg["pseudo_flash"],
+        )
+        for i in range(cfg["val_clips"])
+    ]
+
+
+@torch.inference_mode()
+def validate(model: torch.nn.Module, clips: list[Clip], device: torch.device) -> dict[str, float]:
+    """Mean MSE and SAD over the clips' frames, in the ground truth's unknown band and over the whole frame."""
+    scores: dict[str, list[float]] = {"mse_unknown": [], "sad_unknown": [], "mse_all": [], "sad_all": []}
+    model.eval()
+    for clip in clips:
+        t = {k: v.to(device) for k, v in clip_tensors(clip).items()}
+        kf = model.encode_keyframe(t["flash"][None], t["trimap"][None])
+        rec = model.initial_state(t["frames"][:1])
+        for i in range(t["frames"].shape[0]):
+            alpha, _, *rec = model(t["frames"][i : i + 1], *kf, *rec)
+            pred, gt = alpha[0, 0].float().cpu().numpy(), clip.alphas[i]
+            region = unknown_region(gt)
+            scores["mse_unknown"].append(mse(pred, gt, region))
+            scores["sad_unknown"].append(sad(pred, gt, region))
+            scores["mse_all"].append(mse(pred, gt))
+            scores["sad_all"].append(sad(pred, gt))
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - libraries draw from the legacy global generator
+    torch.manual_seed(seed)
+
+
+def train(
+    cfg: dict[str, Any],
+    out_dir: str | os.PathLike[str],
+    *,
+    device: str = "cpu",
+    resume: bool = False,
+    time_limit_min: float | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Train per `cfg`, writing checkpoints into `out_dir`; returns a summary (steps, time, best metrics)."""
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = torch.device(device)
+    _seed_all(cfg["seed"])
+    model = build_model(cfg["model"], **cfg["model_settings"]).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s / cfg["steps"], 1.0)))
+    )
+    step, best, history, elapsed = 0, float("inf"), [], 0.0
+    if resume and (out / "last.pt").is_file():
+        state = torch.load(out / "last.pt", map_location=dev, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, best, history, elapsed = state["step"], state["best"], state["history"], state.get("elapsed", 0.0)
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {out / 'last.pt'} at step {step}")
+    groups, val_fg, bgs = load_sources(cfg)
+    val = validation_clips(cfg, val_fg, bgs)
+    log(
+        f"training {cfg['model']} on {sum(len(g) for g, _ in groups)} foregrounds, {len(bgs)} backgrounds; "
+        f"validating on {len(val)} clips of {len(val_fg)} held-apart foregrounds"
+    )
+    stream = ClipStream(cfg, groups, bgs, seed_offset=step)
+    workers = cfg["workers"]
+    # spawn, not fork: a forked worker deadlocks in OpenMP once the parent has used its thread pool
+    loader = DataLoader(
+        stream,
+        batch_size=cfg["batch"],
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        multiprocessing_context="spawn" if workers > 0 else None,
+        worker_init_fn=_worker_init if workers > 0 else None,
+    )
+    amp = dev.type == "cuda"
+    rng = random.Random(cfg["seed"] + step)
+    t_start = time.time() - elapsed
+    bar = tqdm(total=cfg["steps"], initial=step, desc="train", dynamic_ncols=True, mininterval=2.0)
+    data = iter(loader)
+    stop_reason = "steps"
+    while step < cfg["steps"]:
+        batch = {k: v.to(dev, non_blocking=True) for k, v in next(data).items()}
+        model.train()
+        model.downsample_ratio = rng.choice(cfg["downsample_ratios"])
+        t0 = time.time()
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+            kf = model.encode_keyframe(batch["flash"], batch["trimap"])
+            frames = batch["frames"]
+            rec = model.initial_state(frames[:, 0])
+            total, terms_sum, prev = 0.0, {}, None
+            for i in range(frames.shape[1]):
+                o = model.forward_aux(frames[:, i], *kf, *rec)
+                rec = o["rec"]
+                terms = matting_losses(o, batch["alphas"][:, i], batch["fgrs"][:, i], batch["bgs"][:, i], frames[:, i])
+                if prev is not None:
+                    terms["temporal"] = temporal_loss(
+                        prev, o["alpha"], batch["alphas"][:, i - 1], batch["alphas"][:, i]
+                    )
+                prev = o["alpha"]
+                for k, v in terms.items():
+                    terms_sum[k] = terms_sum.get(k, 0.0) + float(v.detach())
+                total = total + sum(terms.values())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        model.downsample_ratio = None
+        step += 1
+        clips_s = cfg["batch"] / max(time.time() - t0, 1e-6)
+        bar.update(1)
+        bar.set_postfix(
+            loss=f"{float(total.detach()):.4f}", clips_s=f"{clips_s:.1f}", lr=f"{sched.get_last_lr()[0]:.1e}"
+        )
+        timed_out = time_limit_min is not None and time.time() - t_start > time_limit_min * 60
+        if step % cfg["val_every"] == 0 or step == cfg["steps"] or timed_out:
+            metrics = validate(model, val, dev)
+            history.append(
+                {
+                    "step": step,
+                    "time_s": round(time.time() - t_start, 1),
+                    "loss": float(total),
+                    "terms": {k: v / frames.shape[1] for k, v in terms_sum.items()},
+                    **metrics,
+                }
+            )
+            log(
+                f"step {step}: val MSE x1e3 (unknown) {metrics['mse_unknown'] * 1e3:.3f}, SAD /1e3 (unknown) "
+                f"{metrics['sad_unknown'] / 1e3:.3f}, MSE x1e3 (all) {metrics['mse_all'] * 1e3:.3f}"
+            )
+            if metrics["mse_unknown"] < best:
+                best = metrics["mse_unknown"]
+                save_checkpoint(
+                    model, out / "best.safetensors", metadata={"step": str(step), "val_mse_unknown": f"{best:.6f}"}
+                )
+            state = {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "step": step,
+                "best": best,
+                "history": history,
+                "config": cfg,
+                "elapsed": time.time() - t_start,
+                "torch_rng": torch.get_rng_state(),
+            }
+            torch.save(state, out / "last.pt.partial")
+            os.replace(out / "last.pt.partial", out / "last.pt")
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+        if timed_out:
+            stop_reason = "time limit"
+            break
+    bar.close()
+    return {
+        "steps": step,
+        "time_s": time.time() - t_start,
+        "best_val_mse_unknown": best,
+        "stopped": stop_reason,
+        "history": history,
+    }

@@ -1,0 +1,1 @@
+"""The video path: sources, sinks and the pipeline that joins them."""

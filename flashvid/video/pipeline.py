@@ -1,0 +1,142 @@
+"""One pipeline for the CLI and the app: reader thread -> bounded queue -> matter -> compositor -> sinks.
+
+File mode (``live=False``) never drops a frame and keeps every timestamp. Live mode keeps only the newest
+frames (the queue drops the oldest when full, and counts the drops), so latency stays bounded when the matter
+is slower than the camera. ``progress(done, total)`` is called after every frame; setting ``cancel`` stops
+the run after the current frame (the sinks' context managers then keep what was written).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flashvid.compose import Compositor, to_uint8
+from flashvid.matter import FlashMatter
+from flashvid.video.sinks import Sink, SinkFrame
+from flashvid.video.sources import Frame
+
+_END = object()
+
+
+@dataclass
+class RunStats:
+    """What a run did: frames read / written / dropped, wall time, FPS and latency (capture to sinks)."""
+
+    frames_read: int = 0
+    frames_written: int = 0
+    dropped: int = 0
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_written / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def latency_ms(self) -> float:
+        return float(np.median(self.latencies_ms)) if self.latencies_ms else 0.0
+
+    @property
+    def latency_p90_ms(self) -> float:
+        return float(np.percentile(self.latencies_ms, 90)) if self.latencies_ms else 0.0
+
+
+def run(
+    source: Iterable[Frame],
+    matter: FlashMatter,
+    compositor: Compositor,
+    sinks: Sequence[Sink],
+    *,
+    live: bool = False,
+    queue_size: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    total: int = 0,
+) -> RunStats:
+    """Matte every frame of `source` and write it to every sink; returns `RunStats`.
+
+    Args:
+        live: keep only the newest frames (queue of `queue_size`, oldest dropped) instead of every frame.
+        total: expected number of frames, for `progress` (0 if unknown).
+    """
+    cancel = cancel or threading.Event()
+    q: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
+    stats = RunStats()
+    failure: list[BaseException] = []
+
+    def put(item: object) -> None:
+        if live:
+            while True:
+                try:
+                    q.put_nowait(item)
+                    return
+                except queue.Full:
+                    try:
+                        dropped = q.get_nowait()
+                        if dropped is not _END:
+                            stats.dropped += 1
+                    except queue.Empty:
+                        pass
+        while not cancel.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def reader() -> None:
+        try:
+            for frame in source:
+                if cancel.is_set():
+                    break
+                stats.frames_read += 1
+                put((frame, time.perf_counter()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+            failure.append(exc)
+        finally:
+            put(_END)
+
+    thread = threading.Thread(target=reader, name="flashvid-reader", daemon=True)
+    t0 = time.perf_counter()
+    thread.start()
+    try:
+        while not cancel.is_set():
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                if not thread.is_alive() and q.empty():
+                    break
+                continue
+            if item is _END:
+                break
+            frame, captured = item
+            matte = matter.process(frame.image)
+            rgb, alpha = compositor(matte.frame_t, matte.alpha_t, matte.fgr_t)
+            if compositor.background.transparent:
+                composite = to_uint8(rgb * alpha)
+            else:
+                composite = to_uint8(rgb)
+            fg = compositor.foreground(matte.frame_t, alpha, matte.fgr_t)
+            rgba = to_uint8(fg, alpha)
+            out = SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index)
+            for sink in sinks:
+                sink.write(out)
+            stats.frames_written += 1
+            stats.latencies_ms.append((time.perf_counter() - captured) * 1000)
+            if progress is not None:
+                progress(stats.frames_written, total)
+    finally:
+        stats.cancelled = cancel.is_set()
+        cancel.set()
+        thread.join(timeout=5)
+        stats.elapsed_s = time.perf_counter() - t0
+    if failure:
+        raise failure[0]
+    return stats

@@ -1,0 +1,381 @@
+"""Frame sinks: context managers with ``write(out)`` and ``close()``.
+
+Each sink takes what it needs from a `SinkFrame` (the composite, the RGBA cut-out, the alpha matte):
+
+* `VideoSink` formats: ``mp4`` (H.264 composite, the input's audio copied or converted to AAC), ``prores``
+  (ProRes 4444 MOV with alpha), ``webm`` (VP9 with alpha: read it back with the libvpx-vp9 decoder, the
+  native one drops alpha), ``matte`` (the alpha matte as a gray H.264 MP4).
+* `PngSequenceSink`: RGBA PNGs in a folder.
+* `UdpSink`: MPEG-TS (H.264, zero latency) over UDP, for OBS's media source.
+* `VirtualCamSink`: a virtual camera through pyvirtualcam (the optional ``[virtualcam]`` extra).
+* `PreviewSink`: a callback (the app's preview).
+
+Nothing is lost and nothing half-written is left: files are written under a hidden temporary name next to
+the output and renamed when closed. `abort()` (an interrupted export) finalises what was written into a
+playable file, or removes it when no frame was written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flashvid.errors import FlashvidError, InputError
+from flashvid.imageio import write_image
+
+MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus"}
+WEBM_AUDIO = {"opus", "vorbis"}
+FORMATS = ("mp4", "prores", "webm", "matte", "png")
+EXTENSIONS = {"mp4": ".mp4", "prores": ".mov", "webm": ".webm", "matte": ".mp4", "png": ""}
+
+
+@dataclass
+class SinkFrame:
+    """One output frame: composite H x W x 3 uint8 (over the background), rgba H x W x 4 uint8 (the subject's
+    colour and alpha), alpha H x W uint8, and its time in seconds."""
+
+    composite: np.ndarray
+    rgba: np.ndarray
+    alpha: np.ndarray
+    time: float
+    index: int
+
+
+class Sink:
+    """Base: context manager calling `close()` on success and `abort()` on an exception or interruption."""
+
+    def write(self, out: SinkFrame) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the output."""
+
+    def abort(self) -> None:
+        """Stop early: keep a playable output of what was written, or none."""
+        self.close()
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _even(n: int) -> int:
+    return n - (n % 2)
+
+
+class _AudioPass:
+    """Copies (or converts) the input's audio into the output, interleaved with the video as it is written."""
+
+    def __init__(self, source: str | os.PathLike[str], out: Any, fmt: str) -> None:
+        import av
+
+        self.inp = av.open(str(source))
+        self.ain = self.inp.streams.audio[0]
+        vin = self.inp.streams.video[0] if self.inp.streams.video else None
+        self.start = float(vin.start_time * vin.time_base) if vin is not None and vin.start_time is not None else 0.0
+        allowed = WEBM_AUDIO if fmt == "webm" else MP4_AUDIO
+        self.copy = self.ain.codec_context.name in allowed
+        if self.copy:
+            self.aout = out.add_stream_from_template(self.ain)
+        else:
+            codec = "libopus" if fmt == "webm" else "aac"
+            rate = 48000 if fmt == "webm" else (self.ain.codec_context.sample_rate or 48000)
+            self.aout = out.add_stream(codec, rate=rate)
+            self.resampler = av.AudioResampler(format=self.aout.codec_context.format.name, layout="stereo", rate=rate)
+        self.out = out
+        self.packets = self.inp.demux(self.ain)
+        self.pending: Any = None
+        self.done = False
+
+    def _mux(self, packet: Any) -> None:
+        if self.copy:
+            offset = round(self.start / packet.time_base)
+            packet.pts, packet.dts = packet.pts - offset, (packet.dts - offset) if packet.dts is not None else None
+            if packet.pts < 0:
+                return
+            packet.stream = self.aout
+            self.out.mux(packet)
+            return
+        for frame in packet.decode():
+            frame.pts = None
+            for f in self.resampler.resample(frame):
+                self.out.mux(self.aout.encode(f))
+
+    def until(self, t: float) -> None:
+        """Mux audio up to time `t` (seconds from the start of the video)."""
+        while not self.done:
+            if self.pending is None:
+                self.pending = next(self.packets, None)
+                if self.pending is None or (self.pending.pts is None and self.pending.size == 0):
+                    self.done = self.pending is None
+                    self.pending = None
+                    continue
+            p = self.pending
+            if p.pts is not None and float(p.pts * p.time_base) - self.start > t:
+                return
+            self.pending = None
+            self._mux(p)
+
+    def finish(self, t_end: float) -> None:
+        self.until(t_end)
+        if not self.copy:
+            for f in self.resampler.resample(None) or []:
+                self.out.mux(self.aout.encode(f))
+            self.out.mux(self.aout.encode(None))
+        self.inp.close()
+
+
+class VideoSink(Sink):
+    """An encoded video file (see the module docstring for the formats).
+
+    Args:
+        path: output file.
+        fmt: ``mp4``, ``prores``, ``webm`` or ``matte``.
+        width, height: frame size (mp4 and matte crop to even sizes, as H.264 4:2:0 needs).
+        rate: nominal frame rate (a Fraction or float); frames keep their own timestamps.
+        audio_from: a video file whose audio is copied into the output (mp4, prores, webm).
+        crf: quality for H.264 / VP9.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fmt: str,
+        width: int,
+        height: int,
+        rate: float | Fraction = 30,
+        audio_from: str | os.PathLike[str] | None = None,
+        crf: int = 18,
+    ) -> None:
+        import av
+
+        if fmt not in ("mp4", "prores", "webm", "matte"):
+            raise InputError(f"unknown video format {fmt!r}; choose mp4, prores, webm or matte")
+        self.path, self.fmt = Path(path), fmt
+        if not self.path.parent.is_dir():
+            raise InputError(f"{self.path.parent}: no such folder for the output; create it first")
+        self.tmp = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}{self.path.suffix}")
+        self.rate = Fraction(rate).limit_denominator(1001)
+        container_fmt = {"mp4": "mp4", "matte": "mp4", "prores": "mov", "webm": "webm"}[fmt]
+        mux_opts = {"movflags": "+faststart"} if fmt in ("mp4", "matte") else {}
+        self.container = av.open(str(self.tmp), "w", format=container_fmt, options=mux_opts)
+        codec, pix, opts = {
+            "mp4": ("libx264", "yuv420p", {"crf": str(crf), "preset": "veryfast"}),
+            "matte": ("libx264", "yuv420p", {"crf": str(max(crf - 4, 0)), "preset": "veryfast"}),
+            "prores": ("prores_ks", "yuva444p10le", {"profile": "4", "vendor": "apl0"}),
+            "webm": (
+                "libvpx-vp9",
+                "yuva420p",
+                {"crf": "30", "b": "0", "row-mt": "1", "deadline": "realtime", "cpu-used": "8"},
+            ),
+        }[fmt]
+        self.even = pix.startswith("yuv420") or pix.startswith("yuva420")
+        self.width, self.height = (_even(width), _even(height)) if self.even else (width, height)
+        self.stream = self.container.add_stream(codec, rate=self.rate, options=opts)
+        self.stream.width, self.stream.height, self.stream.pix_fmt = self.width, self.height, pix
+        self.stream.codec_context.time_base = Fraction(1, 1000)
+        self.audio = None
+        if audio_from is not None and fmt != "matte":
+            with av.open(str(audio_from)) as probe:
+                has_audio = bool(probe.streams.audio)
+            if has_audio:
+                self.audio = _AudioPass(audio_from, self.container, fmt)
+        self.frames = 0
+        self.last_time = 0.0
+        self._last_pts = -1
+        self._closed = False
+
+    def write(self, out: SinkFrame) -> None:
+        import av
+
+        if self.fmt == "mp4":
+            img, pix = out.composite, "rgb24"
+        elif self.fmt == "matte":
+            img, pix = np.repeat(out.alpha[:, :, None], 3, axis=2), "rgb24"
+        else:
+            img, pix = out.rgba, "rgba"
+        img = np.ascontiguousarray(img[: self.height, : self.width])
+        frame = av.VideoFrame.from_ndarray(img, format=pix)
+        pts = max(round(out.time * 1000), self._last_pts + 1)  # keep timestamps, strictly increasing
+        frame.pts, frame.time_base = pts, Fraction(1, 1000)
+        self._last_pts = pts
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+        self.frames += 1
+        self.last_time = out.time
+        if self.audio is not None:
+            self.audio.until(out.time)
+
+    def _finish(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        if self.audio is not None:
+            self.audio.finish(self.last_time + 1.0 / float(self.rate))
+        self.container.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._finish()
+            os.replace(self.tmp, self.path)
+        finally:
+            if self.tmp.exists():
+                self.tmp.unlink()
+
+    def abort(self) -> None:
+        if self._closed:
+            return
+        if self.frames == 0:
+            self._closed = True
+            try:
+                self.container.close()
+            finally:
+                self.tmp.unlink(missing_ok=True)
+            return
+        self.close()
+
+
+class PngSequenceSink(Sink):
+    """RGBA PNG files ``NNNNNN.png`` in a folder (built under a temporary name, renamed when closed)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise InputError(f"{self.folder}: exists and is not empty; give a new folder for the PNG sequence")
+        if not self.folder.parent.is_dir():
+            raise InputError(f"{self.folder.parent}: no such folder for the output; create it first")
+        self.tmp = self.folder.with_name(f".{self.folder.name}.partial-{os.getpid()}")
+        self.tmp.mkdir()
+        self.frames = 0
+        self._closed = False
+
+    def write(self, out: SinkFrame) -> None:
+        write_image(self.tmp / f"{out.index:06d}.png", out.rgba)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.folder.exists():
+            self.folder.rmdir()
+        os.replace(self.tmp, self.folder)
+
+    def abort(self) -> None:
+        if self.frames == 0 and not self._closed:
+            self._closed = True
+            shutil.rmtree(self.tmp, ignore_errors=False)
+            return
+        self.close()
+
+
+class UdpSink(Sink):
+    """MPEG-TS (H.264 zero latency) to ``udp://HOST:PORT`` (OBS: a media source with that URL)."""
+
+    def __init__(self, url: str, width: int, height: int, rate: float = 30) -> None:
+        import av
+
+        if not url.startswith("udp://"):
+            raise InputError(f"{url}: give a udp://HOST:PORT address")
+        self.url = url if "?" in url else f"{url}?pkt_size=1316"
+        self.container = av.open(self.url, "w", format="mpegts")
+        self.stream = self.container.add_stream(
+            "libx264",
+            rate=Fraction(rate).limit_denominator(1001),
+            options={"preset": "ultrafast", "tune": "zerolatency", "g": "30"},
+        )
+        self.width, self.height = _even(width), _even(height)
+        self.stream.width, self.stream.height, self.stream.pix_fmt = self.width, self.height, "yuv420p"
+        self.stream.codec_context.time_base = Fraction(1, 1000)
+        self._last = -1
+        self._closed = False
+
+    def write(self, out: SinkFrame) -> None:
+        import av
+
+        frame = av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(out.composite[: self.height, : self.width]), format="rgb24"
+        )
+        self._last = max(round(out.time * 1000), self._last + 1)
+        frame.pts, frame.time_base = self._last, Fraction(1, 1000)
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+
+class VirtualCamSink(Sink):
+    """A virtual camera (v4l2loopback on Linux, OBS's camera on Windows / macOS) through pyvirtualcam."""
+
+    def __init__(self, width: int, height: int, fps: float = 30) -> None:
+        try:
+            import pyvirtualcam
+        except ImportError as exc:
+            raise FlashvidError("the virtual camera needs pyvirtualcam: pip install 'flashvid[virtualcam]'") from exc
+        try:
+            self.cam = pyvirtualcam.Camera(width=width, height=height, fps=fps)
+        except RuntimeError as exc:
+            raise FlashvidError(
+                f"no virtual camera device ({exc}); on Linux load v4l2loopback (sudo modprobe v4l2loopback), "
+                "elsewhere install OBS and start its virtual camera once"
+            ) from exc
+        self.device = self.cam.device
+
+    def write(self, out: SinkFrame) -> None:
+        self.cam.send(out.composite)
+        self.cam.sleep_until_next_frame()
+
+    def close(self) -> None:
+        self.cam.close()
+
+
+class PreviewSink(Sink):
+    """Calls `callback(frame: SinkFrame)` for every frame (the app's preview)."""
+
+    def __init__(self, callback: Callable[[SinkFrame], None]) -> None:
+        self.callback = callback
+
+    def write(self, out: SinkFrame) -> None:
+        self.callback(out)
+
+
+def output_path(path: str | os.PathLike[str], fmt: str) -> Path:
+    """`path` with the format's extension when it has none."""
+    p = Path(path)
+    return p if p.suffix or fmt == "png" else p.with_suffix(EXTENSIONS[fmt])
+
+
+def make_sink(
+    fmt: str,
+    path: str | os.PathLike[str],
+    width: int,
+    height: int,
+    rate: float | Fraction,
+    audio_from: str | os.PathLike[str] | None = None,
+) -> Sink:
+    """A file sink for `fmt` (one of `FORMATS`)."""
+    if fmt == "png":
+        return PngSequenceSink(path)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return VideoSink(output_path(path, fmt), fmt, width, height, rate, audio_from=audio_from)

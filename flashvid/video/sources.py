@@ -1,0 +1,212 @@
+"""Frame sources: iterables of `Frame` (uint8 RGB image, timestamp, index).
+
+* `VideoFile` (PyAV): any container FFmpeg reads; rotation metadata honoured; presentation timestamps kept
+  (variable frame rate survives); the audio stream is exposed for passthrough (`audio_stream`).
+* `Webcam` (OpenCV): a camera index or device path, requested size and fps, exposure lock where the driver
+  supports it (the screen-flash keyframe needs a fixed exposure).
+* `ImageFolder`: sorted image files at a given frame rate.
+* `ArraySource`: frames already in memory (generated clips, tests).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from flashvid.errors import InputError
+from flashvid.imageio import read_image
+
+
+@dataclass
+class Frame:
+    """image: H x W x 3 uint8 RGB; time: seconds from the start (presentation time); index: 0, 1, ..."""
+
+    image: np.ndarray
+    time: float
+    index: int
+
+
+class VideoFile:
+    """Decode a video file with PyAV.
+
+    Attributes (after opening): width, height (after rotation), fps (average, for encoders), frame_count
+    (container's estimate, 0 if unknown), duration (s), time_base, rotation (degrees), has_audio.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import av
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such video file; check the path")
+        try:
+            with av.open(str(self.path)) as c:
+                if not c.streams.video:
+                    raise InputError(f"{self.path}: has no video stream; give a video file (mp4, mov, mkv, webm)")
+                s = c.streams.video[0]
+                self.fps = float(s.average_rate or s.guessed_rate or 30)
+                self.rate = s.average_rate or s.guessed_rate or Fraction(30)
+                self.frame_count = int(s.frames or 0)
+                self.duration = float(s.duration * s.time_base) if s.duration else float(c.duration or 0) / 1e6
+                self.has_audio = bool(c.streams.audio)
+                first = next(c.decode(s), None)
+                if first is None:
+                    raise InputError(f"{self.path}: holds no decodable frame; re-export it")
+                self.rotation = round(getattr(first, "rotation", 0) or 0) % 360
+                img = self._to_rgb(first)
+                self.height, self.width = img.shape[:2]
+        except av.error.FFmpegError as exc:
+            raise InputError(f"{self.path}: cannot be read as a video ({exc}); re-export it as MP4 (H.264)") from exc
+
+    def _to_rgb(self, frame) -> np.ndarray:
+        img = frame.to_ndarray(format="rgb24")
+        # PyAV reports the display matrix as a counter-clockwise rotation to apply for display
+        if self.rotation == 90:
+            img = cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        elif self.rotation == 180:
+            img = cv2.rotate(img, cv2.ROTATE_180)
+        elif self.rotation == 270:
+            img = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
+        return np.ascontiguousarray(img)
+
+    def __len__(self) -> int:
+        return self.frame_count
+
+    def __iter__(self) -> Iterator[Frame]:
+        import av
+
+        with av.open(str(self.path)) as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            t0 = None
+            for i, frame in enumerate(c.decode(s)):
+                t = float(frame.pts * frame.time_base) if frame.pts is not None else i / self.fps
+                t0 = t if t0 is None else t0
+                yield Frame(self._to_rgb(frame), t - t0, i)
+
+
+class Webcam:
+    """A live camera through OpenCV; iterating grabs frames until `close()` (or forever).
+
+    Args:
+        device: camera index (0, 1, ...) or device path (/dev/video2).
+        width, height, fps: requested capture settings (the driver may choose others; see the attributes).
+        lock_exposure: ask the driver for manual exposure at its current value (not every camera supports it;
+            `exposure_locked` says whether the request was accepted).
+    """
+
+    def __init__(
+        self,
+        device: int | str = 0,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        lock_exposure: bool = False,
+    ) -> None:
+        self.device = device
+        self.cap = cv2.VideoCapture(device)
+        if not self.cap.isOpened():
+            raise InputError(f"camera {device}: cannot be opened; check that it is connected and not in use")
+        if width:
+            self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self.cap.set(cv2.CAP_PROP_FPS, fps)
+        self.width = int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        self.has_audio = False
+        self.exposure_locked = self.lock_exposure() if lock_exposure else False
+        self._closed = False
+
+    def lock_exposure(self) -> bool:
+        """Switch the camera to manual exposure at its current value; True when the driver accepted it."""
+        current = self.cap.get(cv2.CAP_PROP_EXPOSURE)
+        ok = self.cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 1)  # V4L2: 1 = manual, 3 = aperture priority (auto)
+        return bool(ok and self.cap.set(cv2.CAP_PROP_EXPOSURE, current))
+
+    def unlock_exposure(self) -> None:
+        self.cap.set(cv2.CAP_PROP_AUTO_EXPOSURE, 3)
+
+    def read(self) -> np.ndarray:
+        ok, bgr = self.cap.read()
+        if not ok:
+            raise InputError(f"camera {self.device}: stopped delivering frames; reconnect it")
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = time.monotonic()
+        i = 0
+        while not self._closed:
+            yield Frame(self.read(), time.monotonic() - t0, i)
+            i += 1
+
+    def close(self) -> None:
+        self._closed = True
+        self.cap.release()
+
+
+class ImageFolder:
+    """Sorted image files (png, jpg, ...) of a folder, at `fps`."""
+
+    def __init__(self, folder: str | os.PathLike[str], fps: float = 30.0) -> None:
+        self.folder = Path(folder)
+        exts = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+        self.files = (
+            sorted(p for p in self.folder.iterdir() if p.suffix.lower() in exts) if self.folder.is_dir() else []
+        )
+        if not self.files:
+            raise InputError(f"{self.folder}: no images found; give a folder of PNG or JPEG frames")
+        self.fps, self.rate, self.has_audio = fps, Fraction(fps).limit_denominator(1001), False
+        self.height, self.width = read_image(self.files[0]).shape[:2]
+        self.frame_count = len(self.files)
+
+    def __len__(self) -> int:
+        return self.frame_count
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, p in enumerate(self.files):
+            img = read_image(p)
+            if img.shape[:2] != (self.height, self.width):
+                raise InputError(f"{p}: {img.shape[1]}x{img.shape[0]} differs from the first frame's size")
+            yield Frame(img, i / self.fps, i)
+
+
+class ArraySource:
+    """Frames from memory (T x H x W x 3 uint8 or a sequence of such images) at `fps`."""
+
+    def __init__(self, frames: Sequence[np.ndarray] | np.ndarray, fps: float = 30.0, delay: float = 0.0) -> None:
+        self.frames = list(frames)
+        self.fps, self.rate, self.has_audio, self.delay = fps, Fraction(fps).limit_denominator(1001), False, delay
+        self.height, self.width = self.frames[0].shape[:2]
+        self.frame_count = len(self.frames)
+
+    def __len__(self) -> int:
+        return self.frame_count
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, f in enumerate(self.frames):
+            if self.delay:
+                time.sleep(self.delay)
+            yield Frame(np.ascontiguousarray(f), i / self.fps, i)
+
+
+def open_source(spec: str | os.PathLike[str] | int) -> VideoFile | Webcam | ImageFolder:
+    """A camera index ("0"), a device path (/dev/videoN), a folder of images, or a video file."""
+    text = str(spec)
+    if text.isdigit():
+        return Webcam(int(text))
+    if text.startswith("/dev/video"):
+        return Webcam(text)
+    p = Path(text)
+    if p.is_dir():
+        return ImageFolder(p)
+    return VideoFile(p)

@@ -1,0 +1,140 @@
+"""Synthesis physics, training clips, dataset readers, and a tiny training run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from flashvid.data.clips import make_clip
+from flashvid.data.sources import (
+    Foreground,
+    read_fnf,
+    read_foregrounds,
+    read_image_alpha_folders,
+    read_suffix_folder,
+    read_videomatte,
+)
+from flashvid.data.synth import FlashLight, procedural_subject, render_flash, render_noflash
+from flashvid.prior import srgb_to_linear
+
+
+def test_inverse_square_light_model() -> None:
+    h, w = 64, 64
+    fg = np.full((h, w, 3), 0.4, np.float32)
+    bg = np.full((h, w, 3), 0.4, np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, :32] = 1.0
+    rng = np.random.default_rng(0)
+    for d in (2.0, 3.0):  # (at 5x the background gain, 8 %, is too near 8-bit quantisation to measure)
+        light = FlashLight(d_ratio=d, power=2.0, exposure_n=0.3, exposure_f=0.3)
+        n = srgb_to_linear(render_noflash(fg, alpha, bg, light, rng)).mean(2)
+        f = srgb_to_linear(render_flash(fg, alpha, bg, light, rng)).mean(2)
+        gain = f / n - 1.0  # flash light over ambient light = P cos^3 / d^2
+        subject, back = gain[28:36, 24:30].mean(), gain[28:36, 34:40].mean()
+        assert subject / back == pytest.approx(d * d, rel=0.06)
+
+
+def _fg(seed: int = 0) -> Foreground:
+    rng = np.random.default_rng(seed)
+    f, a = procedural_subject(160, 160, rng)
+    return Foreground((np.clip(f, 0, 1) * 255).astype(np.uint8), a, "p")
+
+
+def test_clip_shapes_ranges_and_graded_motion() -> None:
+    bg = (np.random.default_rng(1).random((200, 200, 3)) * 255).astype(np.uint8)
+    bg = cv2.GaussianBlur(bg, (0, 0), 3)
+    clip = make_clip(_fg(), bg, np.random.default_rng(2), size=96, frames=3, trimap="gt")
+    assert clip.flash.shape == (96, 96, 3) and clip.frames.shape == (3, 96, 96, 3) and clip.alphas.shape == (3, 96, 96)
+    assert clip.fgrs.shape == (3, 96, 96, 3) and 0 <= clip.alphas.min() and clip.alphas.max() <= 1
+    assert set(np.unique(clip.trimap).tolist()) <= {0, 128, 255} and clip.trimap_source == "gt"
+    assert np.abs(clip.alphas[0] - clip.keyframe_alpha).mean() > 0.005  # the subject moved
+    still = make_clip(_fg(), bg, np.random.default_rng(3), size=96, frames=3, motion=0.0, bg_motion=0.0, trimap="gt")
+    np.testing.assert_allclose(still.alphas[2], still.keyframe_alpha, atol=0.02)
+    shifts = []
+    for m in (0.0, 0.5, 1.0):
+        c = make_clip(_fg(), bg, np.random.default_rng(4), size=96, frames=3, motion=0.0, bg_motion=m, trimap="gt")
+        shifts.append(float(np.abs(c.bgs[-1] - c.bgs[0]).mean()))
+    assert shifts[0] < 0.01 < shifts[1] < shifts[2] or shifts[0] < shifts[1] <= shifts[2]
+    pseudo = make_clip(_fg(), bg, np.random.default_rng(5), size=96, frames=1, pseudo=True, trimap="gt")
+    assert pseudo.flash.mean() > pseudo.noflash.mean()
+
+
+def test_runtime_trimap_path_in_clips() -> None:
+    bg = cv2.GaussianBlur((np.random.default_rng(1).random((200, 200, 3)) * 255).astype(np.uint8), (0, 0), 3)
+    light = FlashLight(d_ratio=5.0, power=2.5, exposure_f=0.33)
+    clip = make_clip(_fg(), bg, np.random.default_rng(6), size=128, frames=1, trimap="runtime", light=light)
+    assert clip.trimap_source == "runtime"
+    gt = clip.keyframe_alpha > 0.5
+    assert ((clip.mask > 0) == gt).mean() > 0.9
+
+
+def _write(path: Path, img: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), img)
+
+
+def test_dataset_readers(tmp_path: Path) -> None:
+    img = np.full((40, 30, 3), 100, np.uint8)
+    alpha = np.zeros((40, 30), np.uint8)
+    alpha[10:30, 5:25] = 255
+    _write(tmp_path / "suffix" / "a.jpg", img)
+    _write(tmp_path / "suffix" / "a_alpha.png", alpha)
+    _write(tmp_path / "p3m" / "blurred_image" / "x1.jpg", img)
+    _write(tmp_path / "p3m" / "mask" / "x1.png", alpha)
+    _write(tmp_path / "p3m" / "blurred_image" / "x2.jpg", img)  # no matte: skipped
+    for i in range(3):
+        _write(tmp_path / "vm" / "fgr" / "0000" / f"{i:05d}.jpg", img)
+        _write(tmp_path / "vm" / "pha" / "0000" / f"{i:05d}.jpg", alpha)
+    _write(tmp_path / "fnf" / "s1" / "flash.png", img + 50)
+    _write(tmp_path / "fnf" / "s1" / "noflash.png", img)
+    _write(tmp_path / "fnf" / "s1" / "alpha.png", alpha)
+    s = read_suffix_folder(tmp_path / "suffix")
+    assert [f.name for f in s] == ["a"] and s[0].alpha.max() == 1.0 and s[0].image.shape == (40, 30, 3)
+    p = read_image_alpha_folders(tmp_path / "p3m", "blurred_image", "mask")
+    assert [f.name for f in p] == ["x1"]
+    v = read_videomatte(tmp_path / "vm", every=2)
+    assert [f.name for f in v] == ["0000/00000", "0000/00002"]
+    ((flash, noflash, a),) = read_fnf(tmp_path / "fnf")
+    assert flash.mean() > noflash.mean() and a.shape == (40, 30)
+    assert len(read_foregrounds({"kind": "procedural", "count": 2, "seed": 5})) == 2
+
+
+def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from flashvid.network import build_model
+    from flashvid.train import load_config, load_sources, train
+
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(
+        json.dumps(
+            {
+                "size": 64,
+                "frames": 2,
+                "batch": 2,
+                "steps": 3,
+                "val_every": 3,
+                "val_clips": 2,
+                "workers": 0,
+                "trimap": "gt",
+                "downsample_ratios": [1.0],
+                "validation_procedural": 1,
+                "foregrounds": [{"kind": "procedural", "count": 3, "seed": 0}],
+                "backgrounds": [{"kind": "procedural", "count": 2, "size": 96}],
+            }
+        )
+    )
+    cfg = load_config(cfg_path)
+    groups, val, _ = load_sources(cfg)
+    assert {f.name for f in val}.isdisjoint({f.name for g, _ in groups for f in g})
+    torch.set_num_threads(1)
+    summary = train(cfg, tmp_path / "run", log=lambda *_: None)
+    assert summary["steps"] == 3 and np.isfinite(summary["best_val_mse_unknown"])
+    assert {p.name for p in (tmp_path / "run").iterdir()} >= {"last.pt", "best.safetensors", "history.json"}
+    again = train(load_config(cfg_path, steps=4, val_every=4), tmp_path / "run", resume=True, log=lambda *_: None)
+    assert again["steps"] == 4 and [h["step"] for h in again["history"]] == [3, 4]
+    model = build_model("flashvid-rt", tmp_path / "run" / "best.safetensors")
+    assert model.config["use_fcm"] is True

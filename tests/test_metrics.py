@@ -1,0 +1,69 @@
+"""Matting metrics against hand-computed values and on real ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from flashvid.metrics import SCALES, all_metrics, conn, grad, mse, report, sad, unknown_region
+
+
+def test_perfect_prediction_scores_zero() -> None:
+    rng = np.random.default_rng(0)
+    gt = rng.random((40, 50)).astype(np.float32)
+    for v in all_metrics(gt, gt).values():
+        assert v == 0.0
+
+
+def test_constant_offset_gives_expected_sad_and_mse() -> None:
+    gt = np.full((10, 20), 0.5, np.float32)
+    pred = gt + 0.1
+    assert sad(pred, gt) == pytest.approx(200 * 0.1, rel=1e-5)
+    assert mse(pred, gt) == pytest.approx(0.01, rel=1e-5)
+    region = np.zeros((10, 20), bool)
+    region[:, :5] = True
+    assert sad(pred, gt, region) == pytest.approx(50 * 0.1, rel=1e-5)
+    assert mse(pred, gt, region) == pytest.approx(0.01, rel=1e-5)
+    assert grad(pred, gt) == pytest.approx(0.0, abs=1e-9)  # an offset has no gradient
+
+
+def test_grad_of_a_step_edge() -> None:
+    gt = np.zeros((21, 21))
+    gt[:, 11:] = 1.0
+    pred = np.zeros_like(gt)  # misses the edge entirely
+    g = grad(pred, gt)
+    # sum over the edge's neighbourhood of the gradient magnitude squared: positive and confined to the edge
+    assert g > 0
+    left = np.zeros_like(gt, bool)
+    left[:, :3] = True
+    assert grad(pred, gt, left) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_conn_hand_case() -> None:
+    gt = np.zeros((5, 5))
+    gt[1:4, 1:4] = 1.0
+    pred = gt.copy()
+    pred[2, 2] = 0.5  # a hole in the middle of the opaque block
+    # at thresholds 0.1..0.5 the block stays whole; from 0.6 the centre drops out: level 0.5 there
+    # phi_pred = 1 - (0.5 - 0.5) * 0 = 1; phi_gt = 1 - (1 - 0.5) * 1 = 0.5 -> error 0.5 at that pixel only
+    assert conn(pred, gt) == pytest.approx(0.5)
+
+
+def test_report_names_scales() -> None:
+    text = report({"MSE": 0.002, "SAD": 1500.0}, "unknown band")
+    assert "MSE x1e3 2.000" in text and "SAD /1e3 1.500" in text and "unknown band" in text
+    assert set(SCALES) == {"MSE", "SAD", "Grad", "Conn"}
+
+
+def test_on_real_ground_truth_blur_is_graded(shared_data: Path) -> None:
+    gt = cv2.imread(str(shared_data / "alphamatting" / "alpha" / "GT01.png"))[:, :, 0].astype(np.float64) / 255
+    tri = cv2.imread(str(shared_data / "alphamatting" / "trimap" / "GT01.png"))[:, :, 0]
+    region = tri == 128
+    small = all_metrics(cv2.GaussianBlur(gt, (0, 0), 1.0), gt, region)
+    large = all_metrics(cv2.GaussianBlur(gt, (0, 0), 4.0), gt, region)
+    for k in ("MSE", "SAD", "Grad", "Conn"):
+        assert 0 < small[k] < large[k], k
+    assert unknown_region(gt).sum() > region.sum() * 0.2

@@ -1,0 +1,309 @@
+"""The video path: sources, compositing, sinks, the pipeline, export, streaming."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from flashvid.compose import BlurBackground, ColorBackground, Compositor, ImageBackground, cover_fit, parse_background
+from flashvid.errors import InputError
+from flashvid.keyframe import Keyframe
+from flashvid.matter import FlashMatter
+from flashvid.video.pipeline import run
+from flashvid.video.sinks import PngSequenceSink, SinkFrame, UdpSink, VideoSink
+from flashvid.video.sources import ArraySource, ImageFolder, VideoFile
+
+W, H = 96, 64
+
+
+def make_video(path: Path, frames: int = 12, audio: bool = True, times: list[float] | None = None) -> list[float]:
+    """A small H.264 MP4 (moving gradient) with an AAC sine tone; returns the frame times written."""
+    times = times or [i / 24 for i in range(frames)]
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+        v.codec_context.time_base = Fraction(1, 1000)
+        a = c.add_stream("aac", rate=22050) if audio else None
+        for i, t in enumerate(times):
+            img = np.zeros((H, W, 3), np.uint8)
+            img[..., 0] = (np.arange(W)[None, :] * 2 + i * 10) % 256
+            img[..., 1] = 120
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = round(t * 1000), Fraction(1, 1000)
+            for p in v.encode(f):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        if a is not None:
+            n = int(22050 * (times[-1] + 0.1))
+            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 22050)).astype(np.float32)
+            for k in range(0, n, 1024):
+                chunk = tone[k : k + 1024]
+                af = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
+                af.sample_rate, af.pts = 22050, k
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+    return times
+
+
+def keyframe(h: int = H, w: int = W) -> Keyframe:
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
+    return Keyframe(
+        img,
+        img,
+        np.zeros((h, w), np.float32),
+        np.zeros((0, 2), np.float32),
+        np.zeros(0, np.int32),
+        mask,
+        np.where(mask > 0, 255, 0).astype(np.uint8),
+    )
+
+
+@pytest.fixture(scope="module")
+def matter() -> FlashMatter:
+    torch.manual_seed(0)
+    m = FlashMatter(checkpoint=None)
+    m.set_keyframe(keyframe())
+    return m
+
+
+def decode(path: Path, codec: str | None = None) -> tuple[list[np.ndarray], list[float]]:
+    images, times = [], []
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        if codec is None:
+            for f in c.decode(s):
+                images.append(f.to_ndarray(format="rgba"))
+                times.append(float(f.pts * f.time_base))
+        else:
+            ctx = av.CodecContext.create(codec, "r")
+            for packet in c.demux(s):
+                for f in ctx.decode(packet):
+                    images.append(f.to_ndarray(format="rgba"))
+                    times.append(float(packet.pts * packet.time_base) if packet.pts is not None else 0.0)
+    return images, times
+
+
+# ------------------------------------------------------------------------------------------------ compositing
+
+
+def test_composite_maths_and_backgrounds() -> None:
+    frame = torch.rand(1, 3, 8, 10)
+    fgr = torch.rand(1, 3, 8, 10)
+    alpha = torch.rand(1, 1, 8, 10)
+    comp, _a = Compositor(ColorBackground((0, 255, 0)), despill=0.0)(frame, alpha, fgr)
+    green = torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)
+    torch.testing.assert_close(comp, alpha * frame + (1 - alpha) * green)
+    comp_d, _ = Compositor(ColorBackground((0, 255, 0)), despill=1.0)(frame, alpha, fgr)
+    w = torch.clamp(2 * (1 - alpha), 0, 1)
+    torch.testing.assert_close(comp_d, alpha * (frame + w * (fgr - frame)) + (1 - alpha) * green)
+    ones = torch.ones(1, 1, 8, 10)
+    torch.testing.assert_close(Compositor(BlurBackground(3))(frame, ones, fgr)[0], frame)  # opaque: frame kept
+    img = np.zeros((100, 300, 3), np.uint8)
+    img[:, 100:200] = 255
+    fit = cover_fit(img, 50, 50)
+    assert fit.shape == (50, 50, 3) and fit.mean() == 255  # centre crop of the wide image
+    bg = ImageBackground(img)(frame)
+    assert bg.shape == frame.shape
+    assert parse_background("#ff0000").rgb == (255, 0, 0) and parse_background("blur:12").strength == 12
+    assert parse_background("none").transparent
+    with pytest.raises(InputError, match="no such background"):
+        parse_background("/nope.png")
+
+
+def test_temporal_smoothing_keeps_motion_sharp() -> None:
+    c = Compositor(ColorBackground((0, 0, 0)), smoothing=0.8)
+    a0 = torch.zeros(1, 1, 4, 4)
+    c.smooth(a0)
+    small = c.smooth(torch.full((1, 1, 4, 4), 0.02))
+    assert float(small.mean()) < 0.01  # small flicker is damped
+    big = c.smooth(torch.ones(1, 1, 4, 4))
+    assert float(big.mean()) > 0.95  # a real change passes almost at once
+
+
+# ---------------------------------------------------------------------------------------------- sinks / IO
+
+
+def _rgba_frames(n: int = 6) -> list[SinkFrame]:
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(n):
+        rgba = np.zeros((H, W, 4), np.uint8)
+        rgba[..., :3] = rng.integers(0, 256, 3, dtype=np.uint8)
+        _yy, xx = np.mgrid[0:H, 0:W]
+        rgba[..., 3] = np.clip((xx * 4 + i * 7) % 300, 0, 255).astype(np.uint8)
+        out.append(SinkFrame(rgba[..., :3].copy(), rgba, rgba[..., 3].copy(), i / 24, i))
+    return out
+
+
+def test_prores_round_trips_alpha(tmp_path: Path) -> None:
+    frames = _rgba_frames()
+    with VideoSink(tmp_path / "a.mov", "prores", W, H, 24) as sink:
+        for f in frames:
+            sink.write(f)
+    images, _ = decode(tmp_path / "a.mov")
+    assert len(images) == len(frames)
+    err = max(np.abs(i[..., 3].astype(int) - f.alpha.astype(int)).max() for i, f in zip(images, frames))
+    assert err <= 2
+
+
+def test_webm_keeps_alpha_with_libvpx(tmp_path: Path) -> None:
+    frames = _rgba_frames()
+    with VideoSink(tmp_path / "a.webm", "webm", W, H, 24) as sink:
+        for f in frames:
+            sink.write(f)
+    images, _ = decode(tmp_path / "a.webm", codec="libvpx-vp9")
+    assert len(images) == len(frames)
+    for img, f in zip(images, frames):
+        assert img[..., 3].std() > 10  # alpha is present, not flat 255
+        assert np.abs(img[..., 3].astype(float) - f.alpha).mean() < 6
+
+
+def test_png_sequence_and_temp_names(tmp_path: Path) -> None:
+    frames = _rgba_frames(3)
+    with PngSequenceSink(tmp_path / "seq") as sink:
+        for f in frames:
+            sink.write(f)
+        assert not (tmp_path / "seq").exists()  # only a hidden partial folder while writing
+    files = sorted((tmp_path / "seq").iterdir())
+    assert [p.name for p in files] == ["000000.png", "000001.png", "000002.png"]
+    folder = ImageFolder(tmp_path / "seq")
+    assert len(folder) == 3 and folder.width == W
+
+
+def test_export_keeps_frames_timestamps_and_audio(tmp_path: Path, matter: FlashMatter) -> None:
+    times = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.4]  # variable frame rate
+    make_video(tmp_path / "in.mp4", times=times)
+    src = VideoFile(tmp_path / "in.mp4")
+    assert src.has_audio and (src.width, src.height) == (W, H)
+    matter.reset()
+    with VideoSink(tmp_path / "out.mp4", "mp4", W, H, src.rate, audio_from=src.path) as sink:
+        stats = run(src, matter, Compositor(ColorBackground((0, 255, 0))), [sink])
+    assert stats.frames_written == len(times) and stats.dropped == 0
+    _, out_times = decode(tmp_path / "out.mp4")
+    assert len(out_times) == len(times)
+    np.testing.assert_allclose(sorted(out_times), times, atol=0.0015)
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert len(c.streams.audio) == 1
+        n_audio = sum(1 for p in c.demux(c.streams.audio[0]) if p.size)
+    assert n_audio > 3
+
+
+def test_live_mode_drops_frames_and_bounds_latency(matter: FlashMatter) -> None:
+    class Slow:
+        def __init__(self, inner: FlashMatter) -> None:
+            self.inner = inner
+
+        def process(self, image: np.ndarray):
+            time.sleep(0.03)
+            return self.inner.process(image)
+
+    frames = [np.full((H, W, 3), i, np.uint8) for i in range(60)]
+    comp = Compositor(ColorBackground((0, 0, 0)))
+    live = run(ArraySource(frames, delay=0.003), Slow(matter), comp, [], live=True, queue_size=1)
+    full = run(ArraySource(frames, delay=0.003), Slow(matter), comp, [], live=False, queue_size=60)
+    assert live.dropped > 20 and live.frames_written + live.dropped == 60
+    assert full.dropped == 0 and full.frames_written == 60
+    # live: a frame waits for at most the frame being processed; file mode: the backlog grows
+    assert max(live.latencies_ms) < max(full.latencies_ms) / 3
+
+
+def test_udp_stream_is_received_on_loopback(matter: FlashMatter) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    got: list[tuple[int, int]] = []
+
+    def receive() -> None:
+        with av.open(f"udp://127.0.0.1:{port}?timeout=8000000", format="mpegts") as c:
+            for f in c.decode(c.streams.video[0]):
+                got.append((f.width, f.height))
+                if len(got) >= 5:
+                    break
+
+    t = threading.Thread(target=receive, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    frames = [np.full((H, W, 3), (i * 8) % 256, np.uint8) for i in range(60)]
+    with UdpSink(f"udp://127.0.0.1:{port}", W, H, 30) as sink:
+        run(ArraySource(frames, delay=0.01), matter, Compositor(ColorBackground((0, 255, 0))), [sink])
+    t.join(timeout=10)
+    assert len(got) >= 5 and got[0] == (W, H)
+
+
+def test_interrupted_export_leaves_a_playable_file_or_nothing(tmp_path: Path) -> None:
+    make_video(tmp_path / "in.mp4", frames=240, audio=False)
+    kf = keyframe()
+    kf.save(tmp_path / "kf.flashkey")
+    out = tmp_path / "out.mp4"
+    cmd = [
+        sys.executable,
+        "-m",
+        "flashvid.cli",
+        "export",
+        "--input",
+        str(tmp_path / "in.mp4"),
+        "--keyframe",
+        str(tmp_path / "kf.flashkey"),
+        "--out",
+        str(out),
+        "--format",
+        "mp4",
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir()):
+        time.sleep(0.2)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err
+    partials = [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial")]
+    assert not partials, "no temporary file may be left behind"
+    if out.exists():
+        images, _ = decode(out)
+        assert 0 < len(images) <= 240
+    # SIGKILL: nothing at the output path, whatever happened to the temporary file
+    out.unlink(missing_ok=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    time.sleep(6)
+    proc.kill()
+    proc.wait()
+    assert not out.exists() or len(decode(out)[0]) == 240
+
+
+def test_real_video_decodes(shared_data: Path) -> None:
+    v = VideoFile(shared_data / "videos" / "asl_yes.mkv")
+    frames = list(v)
+    assert (v.width, v.height) == (640, 480) and 60 <= len(frames) <= 100
+    assert all(b.time > a.time for a, b in itertools.pairwise(frames))
+    assert frames[0].image.shape == (480, 640, 3) and frames[0].image.dtype == np.uint8
+
+
+def test_bad_sources_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such video file"):
+        VideoFile(tmp_path / "nope.mp4")
+    (tmp_path / "junk.mp4").write_bytes(b"junk" * 100)
+    with pytest.raises(InputError, match="cannot be read as a video"):
+        VideoFile(tmp_path / "junk.mp4")
+    with pytest.raises(InputError, match="no images"):
+        ImageFolder(tmp_path)
