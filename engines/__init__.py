@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from engines import eager  # noqa: F401 - registers the engine
+from engines import auto, compiled, eager, onnx, tensorrt  # noqa: F401 - each registers its engine
 from engines.base import ENGINES, Engine, EngineError, Runner
 
 

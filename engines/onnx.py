@@ -13,6 +13,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from engines.base import register
+from flashvid.imageio import atomic_output
+
 OPSET = 17
 
 
@@ -48,23 +51,92 @@ def export_onnx(
         dynamic[f"r{i}o"] = {2: f"r{i}h", 3: f"r{i}w"}
     for i in range(len(keyframe)):
         dynamic[f"k{i}"] = {d: f"k{i}d{d}" for d in range(1, keyframe[i].dim() - 1)}
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.partial")
-    try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (frame, *keyframe, *rec),
-                str(tmp),
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_axes=dynamic,
-                opset_version=opset,
-                dynamo=False,
-            )
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return p
+    with atomic_output(path) as tmp, warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (frame, *keyframe, *rec),
+            str(tmp),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
+    return Path(path)
+
+
+def providers() -> list[str]:
+    """ONNX Runtime execution providers present, best first (TensorRT, CUDA, then CPU)."""
+    import onnxruntime as ort
+
+    have = ort.get_available_providers()
+    return [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider") if p in have]
+
+
+class OnnxRunner:
+    """Runs the exported per-frame graph in ONNX Runtime; the keyframe is encoded once in eager PyTorch."""
+
+    engine_name = "onnx"
+
+    def __init__(self, model: nn.Module, session, device: torch.device, num_keyframe: int, num_state: int) -> None:
+        self.model, self.session, self.device, self.dtype = model, session, device, torch.float32
+        self.inputs, self.outputs = io_names(num_keyframe, num_state)
+
+    @torch.inference_mode()
+    def encode_keyframe(self, flash: torch.Tensor, trimap_onehot: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(self.model.encode_keyframe(flash.float().cpu(), trimap_onehot.float().cpu()))
+
+    def initial_state(self, frame: torch.Tensor) -> list[torch.Tensor]:
+        return self.model.initial_state(frame.float().cpu())
+
+    def __call__(self, frame: torch.Tensor, *args: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        feed = {n: t.detach().float().cpu().numpy() for n, t in zip(self.inputs, (frame, *args))}
+        return tuple(torch.from_numpy(a).to(self.device) for a in self.session.run(self.outputs, feed))
+
+
+@register("onnx")
+class OnnxEngine:
+    name = "onnx"
+
+    def available(self, device: torch.device) -> tuple[bool, str]:
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return False, "ONNX Runtime is not installed (pip install 'flashvid[onnx]')"
+        return True, f"ONNX Runtime with {', '.join(providers())}"
+
+    def build(self, model: nn.Module, example_frame: torch.Tensor, precision: str, device: torch.device) -> OnnxRunner:
+        import onnxruntime as ort
+
+        from engines.base import EngineError
+        from engines.cache import cached, weights_hash
+
+        if precision != "fp32":
+            raise EngineError("the onnx engine runs fp32; use tensorrt (or eager / compiled on CUDA) for fp16")
+        model = model.float().cpu().eval()
+        frame = example_frame.float().cpu()
+        if hasattr(model, "downsample_ratio") and model.downsample_ratio is None:
+            model.downsample_ratio = model.ratio_for(frame.shape[2], frame.shape[3])  # baked into the graph
+        tri = torch.zeros_like(frame)
+        tri[:, 1] = 1
+        with torch.inference_mode():
+            kf = tuple(model.encode_keyframe(frame, tri))
+        fields = {
+            "engine": "onnx",
+            "weights": weights_hash(model),
+            "keyframe_shapes": [list(t.shape) for t in kf],
+            "opset": OPSET,
+            "torch": torch.__version__,
+            "onnxruntime": ort.__version__,
+        }
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = torch.get_num_threads()
+        session, _ = cached(
+            fields,
+            ".onnx",
+            lambda p: export_onnx(model, frame, kf, p),
+            lambda p: ort.InferenceSession(str(p), opts, providers=providers()),
+        )
+        return OnnxRunner(model, session, device, len(kf), len(model.initial_state(frame)))

@@ -7,6 +7,8 @@ scaled to 8-bit, and an alpha channel is dropped (the pixels' colours are kept a
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -81,6 +83,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Path:
     return p.with_name(f".{p.stem}.partial-{os.getpid()}{p.suffix}")
 
 
+@contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it is renamed onto `path`, on failure removed.
+
+    Readers never see a half-written `path`, and nothing is left behind when writing fails.
+    """
+    p = Path(path)
+    tmp = atomic_path(p)
+    try:
+        yield tmp
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
     """Write an RGB(A) or gray uint8 image; the file appears only when complete (temporary name, then rename)."""
     p = Path(path)
@@ -92,10 +109,5 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
     ok, buf = cv2.imencode(p.suffix or ".png", a)
     if not ok:
         raise InputError(f"{p}: cannot encode an image with this file extension; use .png or .jpg")
-    tmp = atomic_path(p)
-    try:
+    with atomic_output(p) as tmp:
         buf.tofile(tmp)
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

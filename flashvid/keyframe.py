@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from flashvid.errors import InputError
-from flashvid.imageio import atomic_path, to_rgb8
+from flashvid.imageio import atomic_output, to_rgb8
 from flashvid.prior import LUMA, PriorSettings, compute_prior, srgb_to_linear
 from flashvid.segment import GrabCutSegmenter, SamSegmenter, Segmenter
 from flashvid.trimap import default_band, make_trimap, trimap_onehot
@@ -105,13 +105,8 @@ class Keyframe:
             "trimap": np.ascontiguousarray(self.trimap.astype(np.uint8)),
         }
         meta = {"format": FORMAT, "version": str(VERSION), "settings": json.dumps(self.settings, default=str)}
-        tmp = atomic_path(p)
-        try:
+        with atomic_output(p) as tmp:
             save_file(tensors, str(tmp), metadata=meta)
-            os.replace(tmp, p)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Keyframe:

@@ -68,8 +68,10 @@ class FlashMatter:
         model: a registered model name (``flashvid-rt`` or ``dfm-official``).
         checkpoint: weights to load; None takes the shipped ones (assets/models) when there are, else random
             weights (for tests and benchmarks).
-        engine: ``"eager"`` (PyTorch).
+        engine: ``"eager"``, ``"compiled"``, ``"onnx"``, ``"tensorrt"`` or ``"auto"`` (see `engines`); built when
+            the keyframe is set, for its frame size.
         device: ``"cpu"`` or ``"cuda"``.
+        precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
         **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
     """
 
@@ -79,15 +81,23 @@ class FlashMatter:
         checkpoint: str | os.PathLike[str] | None = None,
         engine: str = "eager",
         device: str | torch.device = "cpu",
+        precision: str = "fp32",
         **settings: Any,
     ) -> None:
-        if engine != "eager":
-            raise FlashvidError(f"unknown engine {engine!r}; available: eager")
+        from engines import get_engine
+        from engines.base import EngineError
+
+        self._engine = get_engine(engine)
         self.device = torch.device(device)
+        ok, why = self._engine.available(self.device)
+        if not ok:
+            raise EngineError(f"engine {engine} cannot run here: {why}")
+        self.precision = precision
         self.checkpoint = checkpoint if checkpoint is not None else default_checkpoint(model)
         self.model = build_model(model, self.checkpoint, **settings).to(self.device)
         self.model_name = model
         self.engine = engine
+        self.runner: Any = None
         self._keyframe: tuple[torch.Tensor, ...] | None = None
         self._rec: list[torch.Tensor] | None = None
         self._shape: torch.Size | None = None
@@ -98,7 +108,9 @@ class FlashMatter:
         """Encode the keyframe's flash image and trimap once; resets the recurrent state."""
         flash = to_tensor(keyframe.flash, self.device)
         tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
-        self._keyframe = tuple(self.model.encode_keyframe(flash, tri))
+        if self.runner is None:
+            self.runner = self._engine.build(self.model, flash, self.precision, self.device)
+        self._keyframe = tuple(self.runner.encode_keyframe(flash, tri))
         self.keyframe = keyframe
         self.reset()
 
@@ -115,9 +127,9 @@ class FlashMatter:
             raise InputError(f"frame must be H x W x 3 uint8 RGB, got {frame.dtype} {frame.shape}")
         x = to_tensor(frame, self.device)
         if self._rec is None or self._shape != x.shape:
-            self._rec = self.model.initial_state(x)
+            self._rec = self.runner.initial_state(x)
             self._shape = x.shape
-        alpha, fgr, *self._rec = self.model(x, *self._keyframe, *self._rec)
+        alpha, fgr, *self._rec = self.runner(x, *self._keyframe, *self._rec)
         return Matte(
             alpha=alpha[0, 0].float().cpu().numpy(),
             fgr=fgr[0].permute(1, 2, 0).float().cpu().numpy(),

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from flashvid.errors import CheckpointError
+from flashvid.imageio import atomic_output
 from flashvid.network.dfm_official import DeepFlashMatting
 from flashvid.network.flashvid_rt import FlashVidRT
 
@@ -99,14 +100,8 @@ def save_checkpoint(
         t = v.detach().to("cpu")
         sd[k] = (t.half() if half and t.is_floating_point() else t).contiguous()
     meta = {"format": FORMAT, "model": model.model_name, "config": json.dumps(model.config), **(metadata or {})}
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.partial")
-    try:
+    with atomic_output(path) as tmp:
         save_file(sd, str(tmp), metadata=meta)
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -1,0 +1,130 @@
+"""Engines: parity with eager at a shape other than the build shape, the engine cache, auto, FlashMatter."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from engines import ENGINES, build_runner, get_engine
+from engines.base import EngineError
+from engines.cache import cached, entry_key, weights_hash
+from flashvid.network import build_model
+
+BUILD_HW, RUN_HW = (144, 256), (120, 200)
+
+
+def _inputs(h: int, w: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    frame = torch.rand(1, 3, h, w, generator=g)
+    tri = torch.zeros(1, 3, h, w)
+    tri[:, 0] = 1
+    tri[:, 0, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 0
+    tri[:, 2, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
+    return frame, tri
+
+
+def _two_frames(runner, model) -> list[torch.Tensor]:
+    frame, tri = _inputs(*RUN_HW, seed=1)
+    kf = runner.encode_keyframe(frame, tri)
+    rec = runner.initial_state(frame)
+    outs = []
+    for s in (2, 3):
+        f = _inputs(*RUN_HW, seed=s)[0]
+        alpha, fgr, *rec = runner(f, *kf, *rec)
+        outs += [alpha.float().cpu(), fgr.float().cpu()]
+    return outs
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FLASHVID_CACHE", str(tmp_path_factory.mktemp("engine-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.mark.parametrize("engine", ["onnx", "compiled", "tensorrt", "auto"])
+def test_engine_matches_eager_at_another_shape(engine: str) -> None:
+    device = torch.device("cuda" if engine == "tensorrt" and torch.cuda.is_available() else "cpu")
+    ok, why = get_engine(engine).available(device)
+    if not ok:
+        pytest.skip(why)
+    torch.manual_seed(0)
+    model = build_model("flashvid-rt")
+    model.downsample_ratio = 0.75  # one ratio for both shapes (the ONNX graph bakes it in)
+    ref = _two_frames(build_runner("flashvid-rt", engine="eager", model=copy.deepcopy(model)), model)
+    frame = _inputs(*BUILD_HW, seed=0)[0]
+    precision = "fp16" if engine == "tensorrt" else "fp32"
+    runner = build_runner(
+        "flashvid-rt",
+        engine=engine,
+        model=copy.deepcopy(model),
+        example_frame=frame,
+        precision=precision,
+        device=device,
+    )
+    got = _two_frames(runner, model)
+    tol = 1e-2 if precision == "fp16" else 1e-3
+    for a, b in zip(got, ref):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=0, atol=tol)
+
+
+def test_cache_rebuilds_damaged_or_mismatched_entries(tmp_path: Path) -> None:
+    builds = []
+
+    def build(p: Path) -> None:
+        builds.append(p)
+        p.write_text("engine-bytes")
+
+    def load(p: Path) -> str:
+        text = p.read_text()
+        if text != "engine-bytes":
+            raise RuntimeError("damaged")
+        return text
+
+    fields = {"engine": "x", "weights": "abc", "shape": [1, 3, 8, 8]}
+    assert cached(fields, ".bin", build, load, tmp_path) == ("engine-bytes", False)
+    assert cached(fields, ".bin", build, load, tmp_path) == ("engine-bytes", True)
+    key = entry_key(fields)
+    (tmp_path / f"{key}.bin").write_text("garbage")  # damaged entry: rebuilt, no crash
+    assert cached(fields, ".bin", build, load, tmp_path) == ("engine-bytes", False)
+    (tmp_path / f"{key}.json").write_text(json.dumps({**fields, "weights": "other"}))  # mismatched record
+    assert cached(fields, ".bin", build, load, tmp_path) == ("engine-bytes", False)
+    assert len(builds) == 3 and not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_weights_hash_follows_weights_and_config() -> None:
+    torch.manual_seed(0)
+    a = build_model("flashvid-rt")
+    torch.manual_seed(0)
+    b = build_model("flashvid-rt")
+    assert weights_hash(a) == weights_hash(b)
+    with torch.no_grad():
+        b.heads.matte.bias += 1e-3
+    assert weights_hash(a) != weights_hash(b)
+
+
+def test_engine_registry_and_errors() -> None:
+    assert {"eager", "compiled", "onnx", "tensorrt", "auto"} <= set(ENGINES)
+    with pytest.raises(EngineError, match="unknown engine"):
+        get_engine("nope")
+    with pytest.raises(EngineError, match="fp16 runs on CUDA only"):
+        build_runner("flashvid-rt", engine="eager", precision="fp16")
+    if not torch.cuda.is_available():
+        assert get_engine("tensorrt").available(torch.device("cpu"))[0] is False
+
+
+def test_bf16_eager_on_cpu_is_close() -> None:
+    torch.manual_seed(0)
+    model = build_model("flashvid-rt")
+    ref = _two_frames(build_runner("flashvid-rt", engine="eager", model=model), model)
+    torch.manual_seed(0)
+    m2 = build_model("flashvid-rt")
+    got = _two_frames(build_runner("flashvid-rt", engine="eager", model=m2, precision="bf16"), m2)
+    for a, b in zip(got, ref):
+        assert float((a - b).abs().mean()) < 2e-2
