@@ -125,7 +125,7 @@ def run(
                 composite = to_uint8(rgb)
             fg = compositor.foreground(matte.frame_t, alpha, matte.fgr_t)
             rgba = to_uint8(fg, alpha)
-            out = SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index)
+            out = SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index, frame.image)
             for sink in sinks:
                 sink.write(out)
             stats.frames_written += 1

@@ -39,13 +39,14 @@ EXTENSIONS = {"mp4": ".mp4", "prores": ".mov", "webm": ".webm", "matte": ".mp4",
 @dataclass
 class SinkFrame:
     """One output frame: composite H x W x 3 uint8 (over the background), rgba H x W x 4 uint8 (the subject's
-    colour and alpha), alpha H x W uint8, and its time in seconds."""
+    colour and alpha), alpha H x W uint8, its time in seconds, and the input frame (H x W x 3 uint8) if kept."""
 
     composite: np.ndarray
     rgba: np.ndarray
     alpha: np.ndarray
     time: float
     index: int
+    source: np.ndarray | None = None
 
 
 class Sink:

@@ -1,0 +1,118 @@
+"""flashvid-studio, offscreen, driven with a generated video source (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PyQt6")
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QSettings
+
+from flashvid.compose import ColorBackground
+from flashvid.data.synth import FlashLight, synthetic_pair
+from flashvid.imageio import write_image
+from ui.app import MainWindow
+
+W, H = 160, 120
+
+
+def qimage_rgb(img) -> np.ndarray:
+    from PyQt6.QtGui import QImage
+
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    return (
+        np.frombuffer(ptr, np.uint8)
+        .reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3]
+        .reshape(img.height(), img.width(), 3)
+    )
+
+
+@pytest.fixture()
+def studio(qtbot, tmp_path: Path):
+    import tests.test_video as tv
+    from tests.test_video import make_video
+
+    tv.W, tv.H = W, H  # a larger clip than the video tests use
+    try:
+        make_video(tmp_path / "clip.mp4", frames=96, audio=False)
+    finally:
+        tv.W, tv.H = 96, 64
+    pair = synthetic_pair(H, W, seed=3, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    write_image(tmp_path / "flash.png", pair.flash)
+    write_image(tmp_path / "noflash.png", pair.noflash)
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(900, 560)
+    window.show()
+    yield window, tmp_path
+    window.stop()
+
+
+def test_studio_end_to_end(studio, qtbot) -> None:
+    import av
+
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    assert window.source is not None and (window.source.width, window.source.height) == (W, H)
+    wizard = window.open_wizard()
+    wizard.load_files(str(tmp / "flash.png"), str(tmp / "noflash.png"))
+    assert wizard.keyframe is not None and wizard.accept_button.isEnabled()
+    assert wizard.keyframe.summary()["area_pct"] > 5
+    wizard.add_point(W * 0.1, H * 0.1, 0)  # a negative click re-segments
+    assert wizard.keyframe.settings.get("edited") and wizard.keyframe.labels[-1] == 0
+    shots = Path(os.environ.get("FLASHVID_SCREENSHOTS", tmp))
+    shots.mkdir(parents=True, exist_ok=True)
+    wizard.view.setCurrentText("trimap")
+    wizard.grab().save(str(shots / "wizard.png"))
+    wizard.accept()
+    # preview frames arrive, painted from the newest composite
+    qtbot.waitUntil(lambda: window.preview.frame is not None and window.preview.painted > 0, timeout=120000)
+    frame = window.preview.frame
+    np.testing.assert_array_equal(qimage_rgb(window.preview.image), frame.composite)
+    a = frame.alpha[..., None].astype(np.float32) / 255
+    expected = a * frame.rgba[..., :3] + (1 - a) * np.array([0, 255, 0], np.float32)
+    assert np.abs(expected - frame.composite).max() <= 2.0  # composite over the green background
+    # change the background live: red where the subject is absent
+    window.set_background(ColorBackground((255, 0, 0)))
+    qtbot.waitUntil(lambda: window.preview.frame.index > frame.index + 2, timeout=120000)
+    f2 = window.preview.frame
+    bg = f2.alpha < 10
+    if bg.any():
+        assert f2.composite[bg][:, 0].mean() > 200 and f2.composite[bg][:, 1].mean() < 60
+    # change the band live: the keyframe is remade and handed to the running matter
+    window.band.setValue(31)
+    qtbot.waitUntil(lambda: window.keyframe.settings.get("band") == 31, timeout=10000)
+    assert window.matter.matter.keyframe.settings["band"] == 31
+    # record 30 frames to a file that decodes
+    window.format_box.setCurrentText("mp4")
+    window.toggle_record(True, path=str(tmp / "rec"))
+    qtbot.waitUntil(lambda: window.recorder.frames >= 30 or bool(window.sinks.errors), timeout=180000)
+    assert not window.sinks.errors, window.sinks.errors
+    window.grab().save(str(shots / "main_window.png"))
+    window.record_button.setChecked(False) if window.record_button.isChecked() else window.toggle_record(False)
+    if window.recorder is not None:
+        window.toggle_record(False)
+    with av.open(str(tmp / "rec.mp4")) as c:
+        n = sum(1 for _ in c.decode(c.streams.video[0]))
+    assert n >= 30
+    assert "FPS" in window.fps_label.text()
+    assert (shots / "main_window.png").stat().st_size > 0 and (shots / "wizard.png").stat().st_size > 0
+
+
+def test_settings_persist_and_errors_show_in_the_status_bar(studio) -> None:
+    window, tmp = studio
+    window.smooth.setValue(40)
+    window.colour.setText("#123456")
+    window.save_settings()
+    again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    assert again.smooth.value() == 40 and again.colour.text() == "#123456"
+    again.open_source(str(tmp / "missing.mp4"))
+    assert "no such video file" in again.statusBar().currentMessage()
+    again.close()

@@ -1,0 +1,304 @@
+"""`KeyframeWizard`: make the flash keyframe, three ways, and correct it by hand.
+
+1. Screen flash (webcams): exposure is locked where the camera allows it, the window turns full-screen white for
+   a fraction of a second, and the frame grabbed under it plus one right beside it (after the white is gone)
+   form the pair.
+2. Physical flash: grab the no-flash frame, then the flash frame, each on a key press (N, then F).
+3. Two image files.
+
+The pair is shown as the ratio map with its points, the mask and the trimap over the image. Left clicks add
+positive points, right clicks negative ones (SAM re-prompts when a checkpoint is set; GrabCut otherwise re-seeds
+from them), and a brush paints trimap corrections (foreground, unknown, background). Accept returns the
+`Keyframe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flashvid.errors import FlashvidError
+from flashvid.imageio import read_image
+from flashvid.keyframe import Keyframe, make_keyframe
+from flashvid.trimap import make_trimap
+from flashvid.viz import mask_overlay, ratio_with_points, trimap_overlay
+from ui.preview import to_qimage
+
+Grab = Callable[[], np.ndarray]
+
+
+class KeyframeCanvas(QWidget):
+    """Shows one picture of the keyframe; reports clicks and brush strokes in image coordinates."""
+
+    clicked = pyqtSignal(float, float, int)  # x, y, label (1 positive, 0 negative)
+    painted = pyqtSignal(float, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumSize(480, 270)
+        self.image: QImage | None = None
+        self.brush = False
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        self.image = to_qimage(rgb)
+        self.update()
+
+    def _map(self, pos: QPointF) -> tuple[float, float] | None:
+        if self.image is None:
+            return None
+        s = min(self.width() / self.image.width(), self.height() / self.image.height())
+        ox, oy = (self.width() - self.image.width() * s) / 2, (self.height() - self.image.height() * s) / 2
+        x, y = (pos.x() - ox) / s, (pos.y() - oy) / s
+        if 0 <= x < self.image.width() and 0 <= y < self.image.height():
+            return x, y
+        return None
+
+    def mousePressEvent(self, e) -> None:
+        p = self._map(e.position())
+        if p is None:
+            return
+        if self.brush:
+            self.painted.emit(*p)
+        else:
+            self.clicked.emit(p[0], p[1], 0 if e.button() == Qt.MouseButton.RightButton else 1)
+
+    def mouseMoveEvent(self, e) -> None:
+        p = self._map(e.position())
+        if self.brush and p is not None and e.buttons():
+            self.painted.emit(*p)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(24, 24, 24))
+        if self.image is not None:
+            s = min(self.width() / self.image.width(), self.height() / self.image.height())
+            w, h = self.image.width() * s, self.image.height() * s
+            p.drawImage(QPointF((self.width() - w) / 2, (self.height() - h) / 2), self.image.scaled(int(w), int(h)))
+        p.end()
+
+
+class KeyframeWizard(QDialog):
+    """Args: grab: returns the camera's current frame (None when no camera is open); lock_exposure /
+    unlock_exposure: optional camera hooks for the screen flash; settings: make_keyframe settings
+    (threshold, band, sam_checkpoint, ...)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        grab: Grab | None = None,
+        lock_exposure: Callable[[], bool] | None = None,
+        unlock_exposure: Callable[[], None] | None = None,
+        settings: dict | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Flash keyframe")
+        self.grab_frame, self.lock, self.unlock = grab, lock_exposure, unlock_exposure
+        self.settings = dict(settings or {})
+        self.flash: np.ndarray | None = None
+        self.noflash: np.ndarray | None = None
+        self.keyframe: Keyframe | None = None
+        self.extra_points: list[tuple[float, float, int]] = []
+        self.canvas = KeyframeCanvas()
+        self.canvas.clicked.connect(self.add_point)
+        self.canvas.painted.connect(self.paint_trimap)
+        self.status = QLabel("choose how to take the keyframe")
+        self.view = QComboBox()
+        self.view.addItems(["ratio + points", "mask", "trimap"])
+        self.view.currentTextChanged.connect(lambda _: self.refresh())
+        self.brush = QComboBox()
+        self.brush.addItems(["points (click)", "brush: foreground", "brush: unknown", "brush: background"])
+        self.brush.currentIndexChanged.connect(self._brush_mode)
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(2, 200)
+        self.brush_size.setValue(16)
+        modes = QHBoxLayout()
+        self.mode_group = QButtonGroup(self)
+        for i, (text, slot) in enumerate(
+            [
+                ("Screen flash", self.screen_flash),
+                ("Physical flash (N, then F)", self.physical_flash),
+                ("Two files...", self.from_files),
+            ]
+        ):
+            b = QRadioButton(text)
+            b.clicked.connect(slot)
+            self.mode_group.addButton(b, i)
+            modes.addWidget(b)
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setEnabled(False)
+        self.accept_button.clicked.connect(self.accept)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        tools = QHBoxLayout()
+        for w in (QLabel("show"), self.view, QLabel("edit"), self.brush, QLabel("size"), self.brush_size):
+            tools.addWidget(w)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.accept_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(modes)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(tools)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence("N"), self, activated=self.grab_noflash)
+        QShortcut(QKeySequence("F"), self, activated=self.grab_flash)
+
+    # -------------------------------------------------------------------------------------------- capture
+
+    def _need_camera(self) -> bool:
+        if self.grab_frame is None:
+            self.status.setText("no camera is open: open one in the main window, or use two files")
+            return False
+        return True
+
+    def screen_flash(self) -> None:
+        """Lock exposure, flash the screen white, grab the lit frame and one after it."""
+        if not self._need_camera():
+            return
+        locked = self.lock() if self.lock else False
+        white = QWidget()
+        white.setStyleSheet("background: white;")
+        white.showFullScreen()
+        self._white = white
+
+        def under_flash() -> None:
+            self.flash = self.grab_frame()
+            white.close()
+            QTimer.singleShot(300, after_flash)
+
+        def after_flash() -> None:
+            self.noflash = self.grab_frame()
+            if self.unlock:
+                self.unlock()
+            self.status.setText(f"screen flash taken (exposure {'locked' if locked else 'not lockable here'})")
+            self.compute()
+
+        QTimer.singleShot(350, under_flash)
+
+    def physical_flash(self) -> None:
+        if self._need_camera():
+            self.status.setText("press N for the no-flash frame, then fire the flash and press F")
+
+    def grab_noflash(self) -> None:
+        if self._need_camera():
+            self.noflash = self.grab_frame()
+            self.status.setText("no-flash frame taken; now fire the flash and press F")
+
+    def grab_flash(self) -> None:
+        if self._need_camera():
+            self.flash = self.grab_frame()
+            self.compute()
+
+    def from_files(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self, "Flash image", "", "Images (*.png *.jpg *.jpeg *.tif *.bmp)")
+        if not f:
+            return
+        n, _ = QFileDialog.getOpenFileName(self, "No-flash image", "", "Images (*.png *.jpg *.jpeg *.tif *.bmp)")
+        if n:
+            self.load_files(f, n)
+
+    def load_files(self, flash_path: str, noflash_path: str) -> None:
+        try:
+            self.flash, self.noflash = read_image(flash_path), read_image(noflash_path)
+        except FlashvidError as exc:
+            self.status.setText(str(exc))
+            return
+        self.compute()
+
+    # ---------------------------------------------------------------------------------------- compute / edit
+
+    def compute(self) -> None:
+        if self.flash is None or self.noflash is None:
+            return
+        try:
+            kf = make_keyframe(self.flash, self.noflash, resize=True, **self.settings)
+        except FlashvidError as exc:
+            self.keyframe = None
+            self.accept_button.setEnabled(False)
+            self.status.setText(str(exc))
+            return
+        self.keyframe = kf
+        self.extra_points = []
+        self.accept_button.setEnabled(True)
+        s = kf.summary()
+        self.status.setText(
+            f"subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
+            f"inside vs {s['ratio_out']:.2f} outside"
+        )
+        self.refresh()
+
+    def refresh(self) -> None:
+        kf = self.keyframe
+        if kf is None:
+            return
+        v = self.view.currentText()
+        if v == "mask":
+            self.canvas.set_image(mask_overlay(kf.flash, kf.mask))
+        elif v == "trimap":
+            self.canvas.set_image(trimap_overlay(kf.flash, kf.trimap))
+        else:
+            self.canvas.set_image(ratio_with_points(kf.ratio, kf.points, kf.labels))
+
+    def add_point(self, x: float, y: float, label: int) -> None:
+        """Add a point and segment again with all points (SAM re-prompts; GrabCut re-seeds)."""
+        kf = self.keyframe
+        if kf is None:
+            return
+        from flashvid.keyframe import make_segmenter
+
+        points = np.vstack([kf.points, [[x, y]]]).astype(np.float32)
+        labels = np.append(kf.labels, label).astype(np.int32)
+        ratio = kf.ratio.copy()
+        r = max(3, round(0.03 * max(ratio.shape)))
+        cv2.circle(ratio, (round(x), round(y)), r, 1.0 if label == 1 else 0.0, -1)  # GrabCut seeds from the ratio
+        seg = make_segmenter(
+            sam_checkpoint=self.settings.get("sam_checkpoint"),
+            sam_type=self.settings.get("sam_type"),
+            device=self.settings.get("device", "cpu"),
+        )
+        mask = (seg.segment(kf.flash, ratio, points, labels) > 0).astype(np.uint8)
+        band = int(kf.settings.get("band", 0)) or None
+        self.keyframe = Keyframe(
+            kf.flash,
+            kf.noflash,
+            ratio,
+            points,
+            labels,
+            mask,
+            make_trimap(mask, band, ratio),
+            {**kf.settings, "edited": True},
+        )
+        self.extra_points.append((x, y, label))
+        self.refresh()
+
+    def _brush_mode(self, index: int) -> None:
+        self.canvas.brush = index > 0
+        if index > 0 and self.view.currentText() != "trimap":
+            self.view.setCurrentText("trimap")
+
+    def paint_trimap(self, x: float, y: float) -> None:
+        kf = self.keyframe
+        if kf is None:
+            return
+        value = {1: 255, 2: 128, 3: 0}[self.brush.currentIndex()]
+        cv2.circle(kf.trimap, (round(x), round(y)), self.brush_size.value(), int(value), -1)
+        kf.settings["edited"] = True
+        self.refresh()
