@@ -317,7 +317,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         source, truth = VideoFile(args.video), None
         names = (str(args.flash), str(args.noflash))
     else:
-        clip = generate_clip(seed=args.seed)
+        clip = generate_clip(frames=args.frames, seed=args.seed)
         flash, noflash, truth = clip.flash, clip.noflash, clip.alphas
         source = ArraySource(clip.frames, clip.fps)
         names = ("generated flash", "generated no-flash")
@@ -467,6 +467,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--out-dir", default="flashvid-demo")
     p.add_argument("--video")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=48, help="length of the generated clip")
     _add_matting_args(p)
     handlers["demo"] = _cmd_demo
     return parser, handlers

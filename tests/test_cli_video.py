@@ -1,0 +1,112 @@
+"""`flashvid demo`, `flashvid export` and `flashvid stream` end to end (small inputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+from flashvid.cli import main
+from flashvid.data.synth import FlashLight, synthetic_pair
+from flashvid.imageio import read_image, write_image
+from tests.test_video import H, W, make_video
+
+
+def test_demo_writes_its_outputs_and_metrics(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--out-dir", str(out), "--frames", "6"]) == 0
+    text = capsys.readouterr().out
+    assert {p.name for p in out.iterdir()} == {"composite.mp4", "cutout.mov", "contact_sheet.png", "keyframe.flashkey"}
+    with av.open(str(out / "cutout.mov")) as c:
+        frames = [f.to_ndarray(format="rgba") for f in c.decode(c.streams.video[0])]
+    assert len(frames) == 6 and frames[0].shape == (360, 640, 4)
+    assert "MSE x1e3" in text and "SAD /1e3" in text and "FPS" in text
+    assert read_image(out / "contact_sheet.png").shape[1] > 640
+
+
+def test_export_from_a_flash_pair_with_transparent_background(tmp_path: Path, capsys) -> None:
+    make_video(tmp_path / "in.mp4", frames=8)
+    pair = synthetic_pair(H, W, seed=2, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    write_image(tmp_path / "f.png", pair.flash)
+    write_image(tmp_path / "n.png", pair.noflash)
+    code = main(
+        [
+            "export",
+            "--input",
+            str(tmp_path / "in.mp4"),
+            "--flash",
+            str(tmp_path / "f.png"),
+            "--noflash",
+            str(tmp_path / "n.png"),
+            "--background",
+            "none",
+            "--format",
+            "prores",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    with av.open(str(tmp_path / "o.mov")) as c:
+        frames = [f.to_ndarray(format="rgba") for f in c.decode(c.streams.video[0])]
+    assert len(frames) == 8 and frames[0].shape == (H, W, 4)
+    assert (
+        code == 0
+        and main(
+            [
+                "export",
+                "--input",
+                str(tmp_path / "in.mp4"),
+                "--keyframe",
+                str(tmp_path / "x"),
+                "--out",
+                str(tmp_path / "p.mp4"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_stream_a_file_to_udp(tmp_path: Path, capsys) -> None:
+    import socket
+    import threading
+
+    make_video(tmp_path / "in.mp4", frames=24, audio=False)
+    pair = synthetic_pair(H, W, seed=2, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    write_image(tmp_path / "f.png", pair.flash)
+    write_image(tmp_path / "n.png", pair.noflash)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    got: list[np.ndarray] = []
+
+    def receive() -> None:
+        with av.open(f"udp://127.0.0.1:{port}?timeout=8000000", format="mpegts") as c:
+            for f in c.decode(c.streams.video[0]):
+                got.append(f.to_ndarray(format="rgb24"))
+                if len(got) >= 3:
+                    break
+
+    t = threading.Thread(target=receive, daemon=True)
+    t.start()
+    import time
+
+    time.sleep(0.5)
+    code = main(
+        [
+            "stream",
+            "--camera",
+            str(tmp_path / "in.mp4"),
+            "--flash",
+            str(tmp_path / "f.png"),
+            "--noflash",
+            str(tmp_path / "n.png"),
+            "--to",
+            f"udp://127.0.0.1:{port}",
+            "--no-drop",
+        ]
+    )
+    t.join(timeout=10)
+    assert code == 0 and "streamed 24 frames" in capsys.readouterr().out
+    assert len(got) >= 3 and got[0].shape == (H, W, 3)
