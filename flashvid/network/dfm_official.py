@@ -13,12 +13,10 @@ from torch import Tensor, nn
 
 from flashvid.network.dfm_fcm import FlashCueFCM
 from flashvid.network.matting_decoder import MattingDecoder
+from flashvid.network.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from flashvid.network.sparse_refiner import DenseMaskedRefiner
 from flashvid.network.trimap_decoder import TrimapDecoder
 from flashvid.network.vit import DinoViT
-
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
 
 
 class DeepFlashMatting(nn.Module):
@@ -38,8 +36,8 @@ class DeepFlashMatting(nn.Module):
         self.trimap_decoder = TrimapDecoder()
         self.matting_decoder = MattingDecoder()
         self.sparse_upsampler = DenseMaskedRefiner()
-        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     @property
     def num_keyframe_tensors(self) -> int:

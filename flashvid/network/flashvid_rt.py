@@ -11,9 +11,7 @@ from flashvid.network.encoder import ConvEncoder
 from flashvid.network.fcm import CrossAttentionFCM
 from flashvid.network.guided_filter import DeepGuidedFilter
 from flashvid.network.heads import MattingHeads
-
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
+from flashvid.network.preprocess import IMAGENET_MEAN, IMAGENET_STD, internal_resize
 
 
 class FlashVidRT(nn.Module):
@@ -27,15 +25,15 @@ class FlashVidRT(nn.Module):
 
     def __init__(
         self,
-        channels=(16, 24, 40, 80),
-        dec=(48, 32, 16),
-        hid=16,
-        fcm_dim=64,
-        fcm_heads=2,
-        internal_size=384,
-        use_fcm=True,
-        use_trimap=True,
-    ) -> None:
+        channels: tuple[int, ...],
+        dec: tuple[int, ...],
+        hid: int,
+        fcm_dim: int,
+        fcm_heads: int,
+        internal_size: int,
+        use_fcm: bool = True,
+        use_trimap: bool = True,
+    ) -> None:  # defaults: build.py
         super().__init__()
         self.frame_encoder = ConvEncoder(3, channels)
         self.flash_encoder = ConvEncoder(6, channels)
@@ -46,8 +44,8 @@ class FlashVidRT(nn.Module):
         self.refiner = DeepGuidedFilter(hid)
         self.internal_size, self.use_trimap = internal_size, use_trimap
         self.downsample_ratio: float | None = None
-        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     @property
     def num_keyframe_tensors(self) -> int:
@@ -58,14 +56,7 @@ class FlashVidRT(nn.Module):
         return min(1.0, self.internal_size / max(height, width)) if r is None else r
 
     def _small(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """x at the internal resolution, and the same padded (replicate) to a multiple of 16."""
-        r = self.ratio_for(x.shape[2], x.shape[3])
-        k = max(1, int(1.0 / r)) if r < 1.0 else 1  # integer average pool (anti-aliasing), then bilinear
-        small = F.avg_pool2d(x, k) if k > 1 else x
-        if abs(r * k - 1.0) > 1e-6:
-            small = F.interpolate(small, scale_factor=r * k, mode="bilinear", align_corners=False)
-        h, w = small.shape[2:]
-        return small, F.pad(small, (0, (-w) % 16, 0, (-h) % 16), mode="replicate")
+        return internal_resize(x, self.ratio_for(x.shape[2], x.shape[3]))
 
     def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
         if not self.use_trimap:
@@ -80,7 +71,7 @@ class FlashVidRT(nn.Module):
 
     def initial_state(self, frame: Tensor) -> list[Tensor]:
         """Zero recurrent state (r1..r4) for frames of `frame`'s shape."""
-        _, pad = self._small(frame[:, :, :, :])
+        _, pad = self._small(frame)
         shapes = self.decoder.state_shapes(frame.shape[0], pad.shape[2], pad.shape[3])
         return [torch.zeros(s, device=frame.device, dtype=frame.dtype) for s in shapes]
 
@@ -100,15 +91,8 @@ class FlashVidRT(nn.Module):
         h, w = small.shape[2:]
         alpha_s, fgr_s, hid = alpha_s[:, :, :h, :w], fgr_s[:, :, :h, :w], hid[:, :, :h, :w]
         alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
-        return {
-            "alpha": alpha,
-            "fgr": fgr,
-            "rec": rec_out,
-            "alpha_small": alpha_s,
-            "fgr_small": fgr_s,
-            "fgr_residual": fgr_res[:, :, :h, :w],
-            "trimap_logits": tri,
-        }
+        small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
+        return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}
 
     def forward(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]:
         out = self.forward_aux(frame, *args)
