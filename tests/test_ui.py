@@ -106,6 +106,33 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     assert (shots / "main_window.png").stat().st_size > 0 and (shots / "wizard.png").stat().st_size > 0
 
 
+def test_screen_flash_wizard_and_keyframe_files(studio, qtbot) -> None:
+    from ui.wizard import KeyframeWizard
+
+    window, tmp = studio
+    pair = synthetic_pair(H, W, seed=5, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    shots = iter([pair.flash, pair.noflash])  # under the white screen, then right after it
+    locked = []
+    wizard = KeyframeWizard(
+        window,
+        grab=lambda: next(shots),
+        lock_exposure=lambda: locked.append(1) or True,
+        unlock_exposure=lambda: locked.append(0),
+    )
+    qtbot.addWidget(wizard)
+    wizard.screen_flash()
+    qtbot.waitUntil(lambda: wizard.keyframe is not None, timeout=10000)
+    assert locked == [1, 0] and "exposure locked" in wizard.status.text()
+    np.testing.assert_array_equal(wizard.keyframe.flash, pair.flash)
+    window.set_keyframe(wizard.keyframe)
+    window.save_keyframe(str(tmp / "kf.flashkey"))
+    window.keyframe = None
+    window.open_keyframe(str(tmp / "kf.flashkey"))
+    assert window.keyframe is not None and window.keyframe.size == (W, H)
+    window.open_keyframe(str(tmp / "missing.flashkey"))
+    assert "no such keyframe file" in window.statusBar().currentMessage()
+
+
 def test_settings_persist_and_errors_show_in_the_status_bar(studio) -> None:
     window, tmp = studio
     window.smooth.setValue(40)

@@ -96,12 +96,16 @@ class MainWindow(QMainWindow):
         open_button.clicked.connect(self.open_selected)
         self.keyframe_button = QPushButton("Keyframe... (K)")
         self.keyframe_button.clicked.connect(self.open_wizard)
+        open_kf = QPushButton("Open keyframe")
+        open_kf.clicked.connect(lambda: self.open_keyframe())
+        save_kf = QPushButton("Save keyframe")
+        save_kf.clicked.connect(lambda: self.save_keyframe())
         self.view_box = QComboBox()
         self.view_box.addItems(list(VIEWS))
         self.view_box.currentTextChanged.connect(self.preview.set_view)
         self.fps_label = QLabel("FPS -")
         top = QHBoxLayout()
-        for w in (self.source_box, open_button, self.keyframe_button, QLabel("view"), self.view_box):
+        for w in (self.source_box, open_button, self.keyframe_button, open_kf, save_kf, QLabel("view"), self.view_box):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.fps_label)
@@ -300,6 +304,33 @@ class MainWindow(QMainWindow):
             self.matter.set_keyframe(kf)
         if self.worker is None and self.source is not None:
             self.start()
+
+    def open_keyframe(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Keyframe", "", "Keyframes (*.flashkey)")
+            if not path:
+                return
+        try:
+            self.set_keyframe(Keyframe.load(path))
+        except FlashvidError as exc:
+            self.error(str(exc))
+            return
+        self.statusBar().showMessage(f"keyframe {Path(path).name} opened", 5000)
+
+    def save_keyframe(self, path: str | None = None) -> None:
+        if self.keyframe is None:
+            self.error("no keyframe to save yet: take one first (K)")
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save keyframe", "keyframe.flashkey", "Keyframes (*.flashkey)")
+            if not path:
+                return
+        try:
+            self.keyframe.save(path)
+        except OSError as exc:
+            self.error(f"{path}: cannot be written ({exc.strerror}); choose another folder")
+            return
+        self.statusBar().showMessage(f"keyframe saved to {path}", 5000)
 
     def _apply_keyframe_settings(self) -> None:
         """Band / threshold changed: remake the keyframe from its pair and hand it over, stream running."""

@@ -115,6 +115,7 @@ class KeyframeWizard(QDialog):
         self.noflash: np.ndarray | None = None
         self.keyframe: Keyframe | None = None
         self.extra_points: list[tuple[float, float, int]] = []
+        self.capture_note = ""
         self.canvas = KeyframeCanvas()
         self.canvas.clicked.connect(self.add_point)
         self.canvas.painted.connect(self.paint_trimap)
@@ -188,7 +189,7 @@ class KeyframeWizard(QDialog):
             self.noflash = self.grab_frame()
             if self.unlock:
                 self.unlock()
-            self.status.setText(f"screen flash taken (exposure {'locked' if locked else 'not lockable here'})")
+            self.capture_note = f"screen flash (exposure {'locked' if locked else 'not lockable here'}): "
             self.compute()
 
         QTimer.singleShot(350, under_flash)
@@ -205,6 +206,7 @@ class KeyframeWizard(QDialog):
     def grab_flash(self) -> None:
         if self._need_camera():
             self.flash = self.grab_frame()
+            self.capture_note = "physical flash: "
             self.compute()
 
     def from_files(self) -> None:
@@ -216,6 +218,7 @@ class KeyframeWizard(QDialog):
             self.load_files(f, n)
 
     def load_files(self, flash_path: str, noflash_path: str) -> None:
+        self.capture_note = "files: "
         try:
             self.flash, self.noflash = read_image(flash_path), read_image(noflash_path)
         except FlashvidError as exc:
@@ -240,7 +243,7 @@ class KeyframeWizard(QDialog):
         self.accept_button.setEnabled(True)
         s = kf.summary()
         self.status.setText(
-            f"subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
+            f"{self.capture_note}subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
             f"inside vs {s['ratio_out']:.2f} outside"
         )
         self.refresh()
