@@ -127,6 +127,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     print(format_table(results))
     if args.json:
         write_json(results, args.json)
+    if args.e2e:
+        from flashvid.bench import bench_file_pipeline
+
+        for model in args.model or ["flashvid-rt"]:
+            for w, h in sizes:
+                r = bench_file_pipeline(
+                    model,
+                    w,
+                    h,
+                    engine=(args.engine or ["eager"])[0],
+                    device=args.device,
+                    precision=(args.precision or ["fp32"])[0],
+                    checkpoint=args.checkpoint,
+                )
+                print(
+                    f"end to end (decode, matte, composite, encode) {model} {w}x{h}: {r['fps']:.1f} FPS "
+                    f"({r['frames']} frames in {r['seconds']:.1f} s)"
+                )
     return 0
 
 
@@ -426,6 +444,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
     p.add_argument("--checkpoint")
     p.add_argument("--json", help="write the results as JSON here")
+    p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")

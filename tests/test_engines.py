@@ -128,3 +128,15 @@ def test_bf16_eager_on_cpu_is_close() -> None:
     got = _two_frames(build_runner("flashvid-rt", engine="eager", model=m2, precision="bf16"), m2)
     for a, b in zip(got, ref):
         assert float((a - b).abs().mean()) < 2e-2
+
+
+def test_bench_reports_every_field(tmp_path: Path) -> None:
+    from flashvid.bench import bench_file_pipeline, bench_one, format_table, write_json
+
+    r = bench_one("flashvid-rt", 96, 64, frames=3, warmup=1)
+    assert r.frames == 3 and r.median_ms > 0 and r.p90_ms >= r.median_ms and r.fps > 0 and r.peak_host_mb > 0
+    assert "96x64" in format_table([r])
+    write_json([r], tmp_path / "b.json")
+    assert json.loads((tmp_path / "b.json").read_text())["results"][0]["model"] == "flashvid-rt"
+    e2e = bench_file_pipeline("flashvid-rt", 96, 64, frames=4)
+    assert e2e["frames"] == 4 and e2e["fps"] > 0
