@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from flashvid.data.clips import Clip, make_clip
+from flashvid.data.clips import Clip, clip_from_pair, make_clip
 from flashvid.data.sources import Foreground, read_backgrounds, read_foregrounds
 from flashvid.losses import matting_losses, temporal_loss
 from flashvid.metrics import mse, sad, unknown_region
@@ -78,6 +78,8 @@ def load_sources(
 ) -> tuple[list[tuple[list[Foreground], float]], list[Foreground], list[np.ndarray]]:
     """(training foreground groups with weights, validation foregrounds, backgrounds).
 
+    A group holds `Foreground`s, or (flash, noflash, alpha) triplets for a ``fnf`` source (real flash pairs).
+
     Foregrounds named in ``validation_foregrounds`` are held apart, as are ``validation_procedural`` generated
     subjects drawn from seeds no training source uses.
     """
@@ -87,6 +89,13 @@ def load_sources(
     groups, val = [], []
     for spec in cfg["foregrounds"]:
         if "path" in spec and not Path(spec["path"]).exists():
+            continue
+        if spec["kind"] == "fnf":  # real flash pairs: (flash, noflash, alpha) triplets, used as they are
+            from flashvid.data.sources import read_fnf
+
+            pairs = read_fnf(spec["path"], spec.get("max_side", 640))
+            if pairs:
+                groups.append((pairs, float(spec.get("weight", 1.0))))
             continue
         fgs = read_foregrounds(spec)
         val += [f for f in fgs if f.name in held]
@@ -144,6 +153,18 @@ class ClipStream(IterableDataset):
             fg = fgs[int(rng.integers(len(fgs)))]
             bg = self.bgs[int(rng.integers(len(self.bgs)))]
             trimap = "gt" if rng.random() < self.cfg["gt_trimap_prob"] else self.cfg["trimap"]
+            if isinstance(fg, tuple):  # a real flash pair
+                yield clip_tensors(
+                    clip_from_pair(
+                        *fg,
+                        rng,
+                        size=self.cfg["size"],
+                        frames=self.cfg["frames"],
+                        motion=self.cfg["motion"],
+                        trimap=trimap,
+                    )
+                )
+                continue
             clip = make_clip(
                 fg,
                 bg,
@@ -299,7 +320,7 @@ def train(
                 {
                     "step": step,
                     "time_s": round(time.time() - t_start, 1),
-                    "loss": float(total),
+                    "loss": float(total.detach()),
                     "terms": {k: v / frames.shape[1] for k, v in terms_sum.items()},
                     **metrics,
                 }

@@ -18,7 +18,7 @@ from flashvid.data.sources import (
     read_suffix_folder,
     read_videomatte,
 )
-from flashvid.data.synth import FlashLight, procedural_subject, render_flash, render_noflash
+from flashvid.data.synth import FlashLight, procedural_subject, render_flash, render_noflash, synthetic_pair
 from flashvid.prior import srgb_to_linear
 
 
@@ -108,6 +108,10 @@ def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
     from flashvid.network import build_model
     from flashvid.train import load_config, load_sources, train
 
+    pair = synthetic_pair(96, 96, seed=1, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    _write(tmp_path / "fnf" / "a" / "flash.png", pair.flash[:, :, ::-1])
+    _write(tmp_path / "fnf" / "a" / "noflash.png", pair.noflash[:, :, ::-1])
+    _write(tmp_path / "fnf" / "a" / "alpha.png", (pair.alpha * 255).astype(np.uint8))
     cfg_path = tmp_path / "cfg.json"
     cfg_path.write_text(
         json.dumps(
@@ -122,14 +126,18 @@ def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
                 "trimap": "gt",
                 "downsample_ratios": [1.0],
                 "validation_procedural": 1,
-                "foregrounds": [{"kind": "procedural", "count": 3, "seed": 0}],
+                "foregrounds": [
+                    {"kind": "procedural", "count": 3, "seed": 0},
+                    {"kind": "fnf", "path": "fnf", "weight": 1.0},
+                ],
                 "backgrounds": [{"kind": "procedural", "count": 2, "size": 96}],
             }
         )
     )
     cfg = load_config(cfg_path)
     groups, val, _ = load_sources(cfg)
-    assert {f.name for f in val}.isdisjoint({f.name for g, _ in groups for f in g})
+    assert len(groups) == 2 and isinstance(groups[1][0][0], tuple)  # the real-pair group
+    assert {f.name for f in val}.isdisjoint({f.name for f in groups[0][0]})
     torch.set_num_threads(1)
     summary = train(cfg, tmp_path / "run", log=lambda *_: None)
     assert summary["steps"] == 3 and np.isfinite(summary["best_val_mse_unknown"])

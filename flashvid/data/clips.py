@@ -203,3 +203,55 @@ def _keyframe_trimap(
         return kf.trimap, kf.mask, "runtime"
     except FlashvidError:
         return make_trimap(gt), gt, "gt-fallback"
+
+
+def clip_from_pair(
+    flash: np.ndarray,
+    noflash: np.ndarray,
+    alpha: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    size: int = 256,
+    frames: int = 3,
+    motion: float = 1.0,
+    trimap: str = "runtime",
+) -> Clip:
+    """A clip from a real flash / no-flash pair with alpha (FNF-style): later frames are the no-flash image under
+    a moving camera (subject and background move together). The foreground and background colours are not
+    known apart, so both are the no-flash colour (the composition loss then only sees alpha)."""
+    s = size / min(flash.shape[:2])
+    big = [
+        cv2.resize(
+            x, (max(size, round(x.shape[1] * s)), max(size, round(x.shape[0] * s))), interpolation=cv2.INTER_AREA
+        )
+        for x in (flash, noflash, alpha)
+    ]
+    h, w = big[0].shape[:2]
+    y0, x0 = (h - size) // 2, (w - size) // 2
+    f, n, a = (x[y0 : y0 + size, x0 : x0 + size] for x in big)
+    a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
+    tri, mask, source = _keyframe_trimap(np.ascontiguousarray(f), np.ascontiguousarray(n), a, trimap)
+    out_f, out_a = [], []
+    for t in range(1, frames + 1):
+        u = t / frames
+        m = cv2.getRotationMatrix2D(
+            (size / 2, size / 2),
+            float(rng.uniform(-4, 4) * motion * u),
+            float(1 + rng.uniform(-0.08, 0.08) * motion * u),
+        )
+        m[:, 2] += rng.uniform(-0.08, 0.08, 2) * size * motion * u
+        out_f.append(cv2.warpAffine(np.ascontiguousarray(n), m, (size, size), borderMode=cv2.BORDER_REFLECT))
+        out_a.append(np.clip(cv2.warpAffine(a, m, (size, size), borderMode=cv2.BORDER_REFLECT), 0, 1))
+    colour = np.stack(out_f).astype(np.float32) / 255.0
+    return Clip(
+        np.ascontiguousarray(f),
+        np.ascontiguousarray(n),
+        tri,
+        source,
+        np.stack(out_f),
+        np.stack(out_a),
+        colour,
+        colour,
+        a,
+        mask,
+    )
