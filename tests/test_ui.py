@@ -64,6 +64,7 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     wizard = window.open_wizard()
     wizard.load_files(str(tmp / "flash.png"), str(tmp / "noflash.png"))
     assert wizard.keyframe is not None and wizard.accept_button.isEnabled()
+    assert window.model_box.currentText() == "flashvid-rt"
     assert wizard.keyframe.summary()["area_pct"] > 5
     wizard.add_point(W * 0.1, H * 0.1, 0)  # a negative click re-segments
     assert wizard.keyframe.settings.get("edited") and wizard.keyframe.labels[-1] == 0
@@ -72,6 +73,7 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     wizard.view.setCurrentText("trimap")
     wizard.grab().save(str(shots / "wizard.png"))
     wizard.accept()
+    assert "keyframe set" in window.statusBar().currentMessage()
     # preview frames arrive, painted from the newest composite
     qtbot.waitUntil(lambda: window.preview.frame is not None and window.preview.painted > 0, timeout=120000)
     frame = window.preview.frame
@@ -102,7 +104,7 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     with av.open(str(tmp / "rec.mp4")) as c:
         n = sum(1 for _ in c.decode(c.streams.video[0]))
     assert n >= 30
-    assert "FPS" in window.fps_label.text()
+    assert "FPS" in window.fps_label.text() and "recorded" in window.statusBar().currentMessage()
     assert (shots / "main_window.png").stat().st_size > 0 and (shots / "wizard.png").stat().st_size > 0
 
 

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         form.addRow("despill", self.despill)
         self.model_box = QComboBox()
         self.model_box.addItems(sorted(MODELS))
+        self.model_box.setCurrentText("flashvid-rt")  # the real-time default; dfm-official is ~1.7 s/frame on a CPU
         self.engine_box = QComboBox()
         self.engine_box.addItems(["eager", "onnx", "compiled", "tensorrt", "auto"])
         self.precision_box = QComboBox()
@@ -302,6 +303,8 @@ class MainWindow(QMainWindow):
             self._rebuild_matter()
         else:
             self.matter.set_keyframe(kf)
+        s = kf.summary()
+        self.statusBar().showMessage(f"keyframe set: subject {s['area_pct']:.0f} % of the frame, {s['points']} points")
         if self.worker is None and self.source is not None:
             self.start()
 
