@@ -348,7 +348,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     def keep(f) -> None:
         if len(frames) < 400:
-            frames.append(f.rgba[:, :, :3].copy())
+            frames.append(f.source)
             alphas.append(f.alpha.astype(np.float32) / 255.0)
             composites.append(f.composite.copy())
 
@@ -358,9 +358,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         VideoSink(out / "cutout.mov", "prores", w, h, rate) as mov,
     ):
         stats = run(source, matter, compositor, [mp4, mov, PreviewSink(keep)], total=len(source))
-    inputs = list(source)[: len(frames)] if truth is None else None
-    sheet_frames = [f.image for f in inputs] if inputs is not None else list(getattr(source, "frames", frames))
-    contact_sheet(sheet_frames[: len(alphas)], alphas, composites, out / "contact_sheet.png")
+    contact_sheet(frames, alphas, composites, out / "contact_sheet.png")
     print(f"{out}: composite.mp4 (H.264), cutout.mov (ProRes 4444 with alpha), contact_sheet.png, keyframe.flashkey")
     print(
         f"model {matter.model_name} ({matter.checkpoint or 'random weights: no shipped model found'}), "

@@ -169,14 +169,18 @@ class Compositor:
         return frame + w * (fgr - frame)
 
     @torch.inference_mode()
-    def __call__(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor, Tensor]:
-        """-> (composite [1,3,H,W] over the background, or the foreground colour when transparent; alpha [1,1,H,W])."""
+    def compose(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor | None, Tensor, Tensor]:
+        """-> (composite [1,3,H,W] over the background, or None when transparent; the subject's colour [1,3,H,W];
+        the (smoothed) alpha [1,1,H,W])."""
         alpha = self.smooth(alpha.to(frame.dtype))
         fg = self.foreground(frame, alpha, fgr.to(frame.dtype))
         bg = self.background(frame)
-        if bg is None:
-            return fg, alpha
-        return alpha * fg + (1 - alpha) * bg, alpha
+        return (None if bg is None else alpha * fg + (1 - alpha) * bg), fg, alpha
+
+    def __call__(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor, Tensor]:
+        """-> (composite [1,3,H,W] over the background, or the foreground colour when transparent; alpha [1,1,H,W])."""
+        composite, fg, alpha = self.compose(frame, alpha, fgr)
+        return (fg if composite is None else composite), alpha
 
 
 def to_uint8(rgb: Tensor, alpha: Tensor | None = None) -> np.ndarray:

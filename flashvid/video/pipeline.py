@@ -118,12 +118,8 @@ def run(
                 break
             frame, captured = item
             matte = matter.process(frame.image)
-            rgb, alpha = compositor(matte.frame_t, matte.alpha_t, matte.fgr_t)
-            if compositor.background.transparent:
-                composite = to_uint8(rgb * alpha)
-            else:
-                composite = to_uint8(rgb)
-            fg = compositor.foreground(matte.frame_t, alpha, matte.fgr_t)
+            composite_t, fg, alpha = compositor.compose(matte.frame_t, matte.alpha_t, matte.fgr_t)
+            composite = to_uint8(fg * alpha if composite_t is None else composite_t)
             rgba = to_uint8(fg, alpha)
             out = SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index, frame.image)
             for sink in sinks:
