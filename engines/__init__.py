@@ -10,9 +10,8 @@ import os
 from typing import Any
 
 import torch
-
-from engines import auto, compiled, eager, onnx, tensorrt  # noqa: F401 - each registers its engine
-from engines.base import ENGINES, Engine, EngineError, Runner
+from flashvid.engines import auto, compiled, eager, onnx, tensorrt  # noqa: F401 - each registers its engine
+from flashvid.engines.base import ENGINES, Engine, EngineError, Runner
 
 
 def get_engine(name: str) -> Engine:

@@ -11,9 +11,8 @@ import logging
 import time
 
 import torch
+from flashvid.engines.base import ENGINES, Runner, register
 from torch import Tensor, nn
-
-from engines.base import ENGINES, Runner, register
 
 log = logging.getLogger("flashvid.engines")
 

@@ -11,10 +11,9 @@ import logging
 import time
 
 import torch
+from flashvid.engines.base import Runner, check_precision, register
+from flashvid.engines.eager import EagerRunner
 from torch import Tensor, nn
-
-from engines.base import Runner, check_precision, register
-from engines.eager import EagerRunner
 
 log = logging.getLogger("flashvid.engines")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
+from flashvid.engines.base import Runner, check_precision, register
 from torch import Tensor, nn
-
-from engines.base import Runner, check_precision, register
 
 
 class EagerRunner:

@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 
 import torch
+from flashvid.engines.base import register
 from torch import nn
 
-from engines.base import register
 from flashvid.imageio import atomic_output
 
 OPSET = 17
@@ -108,9 +108,8 @@ class OnnxEngine:
 
     def build(self, model: nn.Module, example_frame: torch.Tensor, precision: str, device: torch.device) -> OnnxRunner:
         import onnxruntime as ort
-
-        from engines.base import EngineError
-        from engines.cache import cached, weights_hash
+        from flashvid.engines.base import EngineError
+        from flashvid.engines.cache import cached, weights_hash
 
         if precision != "fp32":
             raise EngineError("the onnx engine runs fp32; use tensorrt (or eager / compiled on CUDA) for fp16")

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import torch
+from flashvid.engines.base import EngineError, Runner, check_precision, register
+from flashvid.engines.cache import cached, device_name, weights_hash
+from flashvid.engines.eager import EagerRunner
 from torch import Tensor, nn
-
-from engines.base import EngineError, Runner, check_precision, register
-from engines.cache import cached, device_name, weights_hash
-from engines.eager import EagerRunner
 
 log = logging.getLogger("flashvid.engines")
 WORKSPACE = 2 << 30

@@ -55,7 +55,7 @@ def bench_one(
     checkpoint: str | os.PathLike[str] | None = None,
 ) -> BenchResult:
     """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size."""
-    from engines import build_runner
+    from flashvid.engines import build_runner
 
     dev = torch.device(device)
     dtype = _dtype(precision)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from flashvid import assets, defaults
 from flashvid.errors import FlashvidError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -58,8 +59,8 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth_pair(args: argparse.Namespace) -> int:
-    from flashvid.data.synth import synthetic_pair
     from flashvid.imageio import write_image
+    from flashvid.training.data.synth import synthetic_pair
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,13 +152,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from flashvid.train import load_config, train
+    from flashvid.training.train import load_config, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
     path = Path(args.config)
     if not path.is_file():
-        raise FlashvidError(f"{path}: no such config file; see configs/flashvid-rt.json")
+        raise FlashvidError(f"{path}: no such config file; see flashvid/assets/configs/flashvid-rt.json")
     cfg = load_config(path, steps=args.steps, batch=args.batch)
     summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
     print(
@@ -170,10 +171,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
-    from flashvid.evaluate import closed_form_alphas, evaluate, flow_mask_alphas, format_table, model_alphas, write_json
     from flashvid.matter import default_checkpoint
     from flashvid.network import build_model
-    from flashvid.train import load_config, load_sources, validation_clips
+    from flashvid.training.evaluate import (
+        closed_form_alphas,
+        evaluate,
+        flow_mask_alphas,
+        format_table,
+        model_alphas,
+        write_json,
+    )
+    from flashvid.training.train import load_config, load_sources, validation_clips
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -285,7 +293,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     elif args.to.startswith("udp://"):
         sink = UdpSink(args.to, source.width, source.height, source.fps)
     elif args.to == "window":
-        from ui.live_window import WindowSink
+        from flashvid.ui.live_window import WindowSink
 
         sink = WindowSink(f"flashvid - {args.camera}")
     else:
@@ -321,7 +329,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from flashvid.demo import contact_sheet, generate_clip, sky_background
     from flashvid.imageio import read_image
     from flashvid.keyframe import make_keyframe
-    from flashvid.metrics import mse, sad, unknown_region
+    from flashvid.training.metrics import mse, sad, unknown_region
     from flashvid.video.pipeline import run
     from flashvid.video.sinks import PreviewSink, VideoSink
     from flashvid.video.sources import ArraySource, VideoFile
@@ -409,7 +417,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
     p.add_argument("--band", type=int, help="trimap band in pixels (default: 3.5 %% of the shorter side)")
     p.add_argument("--estimator", choices=["pixel", "histogram"], default="pixel", help="ratio map estimator")
-    p.add_argument("--threshold", type=float, default=0.7, help="confident ratio threshold (default 0.7)")
+    p.add_argument("--threshold", type=float, default=defaults.RATIO_THRESHOLD, help="confident ratio threshold (default %(default)s)")
     p.add_argument("--negative-points", type=int, default=0, help="negative points from the lowest-ratio areas")
     p.add_argument("--resize", action="store_true", help="scale the no-flash image to the flash image's size")
     p.add_argument("--device", default="cpu", help="device for SAM: cpu or cuda")
@@ -446,7 +454,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")
-    p.add_argument("--config", required=True, help="JSON config (see configs/flashvid-rt.json)")
+    p.add_argument("--config", required=True, help="JSON config (see flashvid/assets/configs/flashvid-rt.json)")
     p.add_argument("--out", required=True, help="output folder (last.pt, best.safetensors, history.json)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
@@ -457,7 +465,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers["train"] = _cmd_train
 
     p = sub.add_parser("eval", help="evaluate a model and the baselines on held-apart validation clips")
-    p.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "flashvid-rt.json"))
+    p.add_argument("--config", default=str(assets.path("configs", "flashvid-rt.json")))
     p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
     p.add_argument("--clips", type=int, help="number of validation clips (default: the config's)")
     p.add_argument("--no-baselines", action="store_true")

@@ -13,7 +13,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from flashvid.data.synth import FlashLight, procedural_background, procedural_subject, render_flash, render_noflash
+from flashvid.training.data.synth import (
+    FlashLight,
+    procedural_background,
+    procedural_subject,
+    render_flash,
+    render_noflash,
+)
 
 
 @dataclass

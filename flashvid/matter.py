@@ -20,16 +20,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from flashvid import assets
 from flashvid.errors import FlashvidError, InputError
 from flashvid.keyframe import Keyframe
 from flashvid.network import build_model
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets" / "models"
-
 
 def default_checkpoint(model: str) -> Path | None:
-    """The shipped weights of `model` (assets/models/NAME.safetensors), or None when there are none."""
-    p = ASSETS / f"{model}.safetensors"
+    """The shipped weights of `model` (package data flashvid.assets: models/NAME.safetensors), or None when the
+    model ships none (dfm-official: the authors' weights are the user's download)."""
+    p = assets.path("models", f"{model}.safetensors")
     return p if p.is_file() else None
 
 
@@ -84,8 +84,8 @@ class FlashMatter:
         precision: str = "fp32",
         **settings: Any,
     ) -> None:
-        from engines import get_engine
-        from engines.base import EngineError
+        from flashvid.engines import get_engine
+        from flashvid.engines.base import EngineError
 
         self._engine = get_engine(engine)
         self.device = torch.device(device)

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flashvid.evaluate import model_alphas
 from flashvid.imageio import write_image
 from flashvid.matter import default_checkpoint
 from flashvid.network import build_model
-from flashvid.train import load_config, load_sources, validation_clips
+from flashvid.training.evaluate import model_alphas
+from flashvid.training.train import load_config, load_sources, validation_clips
 from flashvid.viz import grid, label
 
 

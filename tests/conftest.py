@@ -52,7 +52,7 @@ def tiny_sam_config() -> dict[str, object]:
 @pytest.fixture(scope="session")
 def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SAM with random weights saved as a plain state dict, as segment-anything's files are."""
-    from flashvid.segment import build_sam
+    from flashvid.keyframe.segment import build_sam
 
     torch.manual_seed(1234)
     model = build_sam(tiny_sam_config())

@@ -8,8 +8,8 @@ import av
 import numpy as np
 
 from flashvid.cli import main
-from flashvid.data.synth import FlashLight, synthetic_pair
 from flashvid.imageio import read_image, write_image
+from flashvid.training.data.synth import FlashLight, synthetic_pair
 from tests.test_video import H, W, make_video
 
 

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from flashvid.data.clips import make_clip
-from flashvid.data.sources import (
+from flashvid.keyframe.prior import srgb_to_linear
+from flashvid.training.data.clips import make_clip
+from flashvid.training.data.sources import (
     Foreground,
     read_fnf,
     read_foregrounds,
@@ -18,8 +19,7 @@ from flashvid.data.sources import (
     read_suffix_folder,
     read_videomatte,
 )
-from flashvid.data.synth import FlashLight, procedural_subject, render_flash, render_noflash, synthetic_pair
-from flashvid.prior import srgb_to_linear
+from flashvid.training.data.synth import FlashLight, procedural_subject, render_flash, render_noflash, synthetic_pair
 
 
 def test_inverse_square_light_model() -> None:
@@ -106,7 +106,7 @@ def test_dataset_readers(tmp_path: Path) -> None:
 def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     from flashvid.network import build_model
-    from flashvid.train import load_config, load_sources, train
+    from flashvid.training.train import load_config, load_sources, train
 
     pair = synthetic_pair(96, 96, seed=1, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
     _write(tmp_path / "fnf" / "a" / "flash.png", pair.flash[:, :, ::-1])

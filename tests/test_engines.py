@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from flashvid.engines import ENGINES, build_runner, get_engine
+from flashvid.engines.base import EngineError
+from flashvid.engines.cache import cached, entry_key, weights_hash
 
-from engines import ENGINES, build_runner, get_engine
-from engines.base import EngineError
-from engines.cache import cached, entry_key, weights_hash
 from flashvid.network import build_model
 
 BUILD_HW, RUN_HW = (144, 256), (120, 200)

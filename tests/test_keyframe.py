@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from flashvid.data.synth import FlashLight, synthetic_pair
 from flashvid.errors import CheckpointError
 from flashvid.imageio import read_image
 from flashvid.keyframe import Keyframe, KeyframeError, make_keyframe
-from flashvid.segment import SamSegmenter, load_sam, sam_config_from_state_dict
+from flashvid.keyframe.segment import SamSegmenter, load_sam, sam_config_from_state_dict
+from flashvid.training.data.synth import FlashLight, synthetic_pair
 from tests.conftest import iou, tiny_sam_config
 
 LIGHT = FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33, noise=0.01)

@@ -7,8 +7,9 @@ import pytest
 
 pytest.importorskip("PyQt6")
 
+from flashvid.ui.live_window import WindowClosed, WindowSink
+
 from flashvid.video.sinks import SinkFrame
-from ui.live_window import WindowClosed, WindowSink
 
 
 def test_window_shows_the_newest_frame_and_stops_when_closed(qtbot) -> None:

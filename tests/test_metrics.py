@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from flashvid.metrics import SCALES, all_metrics, conn, grad, mse, report, sad, unknown_region
+from flashvid.training.metrics import SCALES, all_metrics, conn, grad, mse, report, sad, unknown_region
 
 
 def test_perfect_prediction_scores_zero() -> None:

@@ -250,8 +250,7 @@ def test_ablation_switches() -> None:
 def test_onnx_export_matches_eager_at_another_size(tmp_path: Path, name: str, export_hw, run_hw, rt, dfm) -> None:
     ort = pytest.importorskip("onnxruntime")
     import onnx
-
-    from engines.onnx import export_onnx, io_names
+    from flashvid.engines.onnx import export_onnx, io_names
 
     model = rt if name == "flashvid-rt" else dfm
     frame, flash, tri = inputs(*export_hw)

@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from flashvid.data.synth import FlashLight, synthetic_pair
-from flashvid.prior import (
+from flashvid.keyframe.prior import (
     PriorSettings,
     compute_prior,
     confident_points,
@@ -15,8 +14,9 @@ from flashvid.prior import (
     ratio_histogram,
     srgb_to_linear,
 )
-from flashvid.segment import GrabCutSegmenter, fill_holes
-from flashvid.trimap import default_band, make_trimap, trimap_from_onehot, trimap_onehot
+from flashvid.keyframe.segment import GrabCutSegmenter, fill_holes
+from flashvid.keyframe.trimap import default_band, make_trimap, trimap_from_onehot, trimap_onehot
+from flashvid.training.data.synth import FlashLight, synthetic_pair
 from tests.conftest import iou
 
 # Subject near the camera under an inverse-square flash, background 2-10x farther, mild noise and colour casts.

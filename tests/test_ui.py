@@ -11,12 +11,12 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
+from flashvid.ui.app import MainWindow
 from PyQt6.QtCore import QSettings
 
 from flashvid.compose import ColorBackground
-from flashvid.data.synth import FlashLight, synthetic_pair
 from flashvid.imageio import write_image
-from ui.app import MainWindow
+from flashvid.training.data.synth import FlashLight, synthetic_pair
 
 W, H = 160, 120
 
@@ -109,7 +109,7 @@ def test_studio_end_to_end(studio, qtbot) -> None:
 
 
 def test_screen_flash_wizard_and_keyframe_files(studio, qtbot) -> None:
-    from ui.wizard import KeyframeWizard
+    from flashvid.ui.wizard import KeyframeWizard
 
     window, tmp = studio
     pair = synthetic_pair(H, W, seed=5, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))

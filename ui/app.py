@@ -16,6 +16,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from flashvid.ui.preview import VIEWS, PreviewWidget
+from flashvid.ui.wizard import KeyframeWizard
+from flashvid.ui.worker import LockedMatter, MattingWorker, Paced, SinkSet
 from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
@@ -38,6 +41,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from flashvid import defaults
 from flashvid.compose import BlurBackground, ColorBackground, Compositor, TransparentBackground, parse_background
 from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
@@ -45,9 +49,6 @@ from flashvid.matter import FlashMatter
 from flashvid.network import MODELS
 from flashvid.video.sinks import FORMATS, UdpSink, VirtualCamSink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
-from ui.preview import VIEWS, PreviewWidget
-from ui.wizard import KeyframeWizard
-from ui.worker import LockedMatter, MattingWorker, Paced, SinkSet
 
 
 def find_cameras(limit: int = 4) -> list[int]:
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.3, 0.95)
         self.threshold.setSingleStep(0.05)
-        self.threshold.setValue(0.7)
+        self.threshold.setValue(defaults.RATIO_THRESHOLD)
         self.threshold.valueChanged.connect(lambda _: self._pending_keyframe.start())
         form.addRow("ratio threshold", self.threshold)
         self.smooth = self._slider(0, 95, 0, lambda v: setattr(self.compositor, "smoothing", v / 100))
@@ -144,13 +145,13 @@ class MainWindow(QMainWindow):
         self.model_box.addItems(sorted(MODELS))
         self.model_box.setCurrentText("flashvid-rt")  # the real-time default; dfm-official is ~1.7 s/frame on a CPU
         self.engine_box = QComboBox()
-        self.engine_box.addItems(["eager", "onnx", "compiled", "tensorrt", "auto"])
+        self.engine_box.addItems(list(defaults.ENGINES))
         self.precision_box = QComboBox()
         self.precision_box.addItems(["fp32", "bf16", "fp16"])
         self.internal = QSpinBox()
         self.internal.setRange(128, 1024)
         self.internal.setSingleStep(32)
-        self.internal.setValue(384)
+        self.internal.setValue(defaults.INTERNAL_SIZE)
         for w in (self.model_box, self.engine_box, self.precision_box):
             w.currentTextChanged.connect(lambda _: self._pending_matter.start())
         self.internal.valueChanged.connect(lambda _: self._pending_matter.start())
@@ -211,11 +212,11 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.colour.setText(str(s.value("colour", "#00ff00")))
         self.band.setValue(int(s.value("band", 0)))
-        self.threshold.setValue(float(s.value("threshold", 0.7)))
+        self.threshold.setValue(float(s.value("threshold", defaults.RATIO_THRESHOLD)))
         self.smooth.setValue(int(s.value("smooth", 0)))
         self.despill.setValue(int(s.value("despill", 100)))
         self.blur.setValue(int(s.value("blur", 20)))
-        self.internal.setValue(int(s.value("internal", 384)))
+        self.internal.setValue(int(s.value("internal", defaults.INTERNAL_SIZE)))
         self.format_box.setCurrentText(str(s.value("format", "mp4")))
         self.view_box.setCurrentText(str(s.value("view", "composite")))
         self._background_changed(str(s.value("background", "colour")), restoring=True)

@@ -7,7 +7,7 @@ import sys
 
 def main() -> int:
     try:
-        from ui.app import main as run
+        from flashvid.ui.app import main as run
     except ImportError as exc:
         print(f"flashvid-studio: error: the app needs PyQt6 ({exc}); pip install 'flashvid[ui]'", file=sys.stderr)
         return 2

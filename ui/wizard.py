@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+from flashvid.ui.preview import to_qimage
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PyQt6.QtWidgets import (
@@ -37,9 +38,8 @@ from PyQt6.QtWidgets import (
 from flashvid.errors import FlashvidError
 from flashvid.imageio import read_image
 from flashvid.keyframe import Keyframe, make_keyframe
-from flashvid.trimap import make_trimap
+from flashvid.keyframe.trimap import make_trimap
 from flashvid.viz import mask_overlay, ratio_with_points, trimap_overlay
-from ui.preview import to_qimage
 
 Grab = Callable[[], np.ndarray]
 

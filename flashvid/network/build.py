@@ -23,10 +23,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from flashvid import defaults
 from flashvid.errors import CheckpointError
 from flashvid.imageio import atomic_output
-from flashvid.network.dfm_official import DeepFlashMatting
-from flashvid.network.flashvid_rt import FlashVidRT
+from flashvid.network.dfm.dfm_official import DeepFlashMatting
+from flashvid.network.rt.flashvid_rt import FlashVidRT
 
 FORMAT = "flashvid-model"
 #: Settings that change how a model runs, not its weights: a checkpoint may differ in these.
@@ -51,11 +52,14 @@ MODELS: dict[str, ModelSpec] = {
             "hid": 16,
             "fcm_dim": 64,
             "fcm_heads": 2,
-            "internal_size": 384,
+            "internal_size": defaults.INTERNAL_SIZE,
             "use_fcm": True,
             "use_trimap": True,
+            "encoder": "mobilenetv2",
+            "use_prior": True,
         },
-        "real-time: small conv encoders, cross-attention FCM at 1/16, ConvGRU decoder, deep guided filter",
+        "real-time: ImageNet MobileNetV2 encoder (shared by frame and flash), cross-attention FCM at 1/16, "
+        "propagated subject prior, ConvGRU decoder, deep guided filter",
     ),
     "dfm-official": ModelSpec(
         DeepFlashMatting,

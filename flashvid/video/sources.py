@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from flashvid import defaults
 from flashvid.errors import InputError
 from flashvid.imageio import read_image
 
@@ -159,7 +160,7 @@ class ImageFolder:
 
     def __init__(self, folder: str | os.PathLike[str], fps: float = 30.0) -> None:
         self.folder = Path(folder)
-        exts = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+        exts = set(defaults.IMAGE_EXTENSIONS)
         self.files = (
             sorted(p for p in self.folder.iterdir() if p.suffix.lower() in exts) if self.folder.is_dir() else []
         )

@@ -4,7 +4,7 @@ Baselines, given the same keyframe (its run-time mask and trimap):
 (a) ``flow-mask``: the keyframe mask warped to each frame with OpenCV's DIS optical flow, used as alpha;
 (b) ``closed-form``: closed-form matting (Levin et al., via pymatting) inside the keyframe trimap warped the
     same way.
-Metrics (`flashvid.metrics`) over the ground truth's unknown band and over the whole frame, averaged over all
+Metrics (`flashvid.training.metrics`) over the ground truth's unknown band and over the whole frame, averaged over all
 frames, with their scales named.
 """
 
@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import torch
 
-from flashvid.data.clips import Clip
-from flashvid.metrics import SCALES, all_metrics, unknown_region
-from flashvid.train import clip_tensors
+from flashvid.training.data.clips import Clip
+from flashvid.training.metrics import SCALES, all_metrics, unknown_region
+from flashvid.training.train import clip_tensors
 
 
 def backward_flow(frame: np.ndarray, keyframe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

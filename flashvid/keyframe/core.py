@@ -16,11 +16,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from flashvid import defaults
 from flashvid.errors import InputError
 from flashvid.imageio import atomic_output, to_rgb8
-from flashvid.prior import LUMA, PriorSettings, compute_prior, srgb_to_linear
-from flashvid.segment import GrabCutSegmenter, SamSegmenter, Segmenter
-from flashvid.trimap import default_band, make_trimap, trimap_onehot
+from flashvid.keyframe.prior import LUMA, PriorSettings, compute_prior, srgb_to_linear
+from flashvid.keyframe.segment import GrabCutSegmenter, SamSegmenter, Segmenter
+from flashvid.keyframe.trimap import default_band, make_trimap, trimap_onehot
 
 FORMAT = "flashvid-keyframe"
 VERSION = 1
@@ -199,7 +200,7 @@ def make_keyframe(
     noflash: np.ndarray,
     *,
     estimator: str = "pixel",
-    threshold: float = 0.7,
+    threshold: float = defaults.RATIO_THRESHOLD,
     band: int | None = None,
     segmenter: str | Segmenter = "grabcut",
     sam_checkpoint: str | os.PathLike[str] | None = None,
@@ -213,10 +214,10 @@ def make_keyframe(
 
     Args:
         flash, noflash: H x W x 3 uint8 RGB (gray, 16-bit and RGBA arrays are converted).
-        estimator: ``"pixel"`` (default) or ``"histogram"``, see `flashvid.prior`.
+        estimator: ``"pixel"`` (default) or ``"histogram"``, see `flashvid.keyframe.prior`.
         threshold: normalised ratio at or above which a pixel is a confident subject pixel.
         band: trimap band in pixels (None: `default_band`, 3.5 % of the shorter side); the band also widens
-            where the ratio map disagrees with the mask (`flashvid.trimap.make_trimap`).
+            where the ratio map disagrees with the mask (`flashvid.keyframe.trimap.make_trimap`).
         segmenter: ``"grabcut"``, ``"sam"`` or any `Segmenter`.
         sam_checkpoint, sam_type, device: for SAM (a checkpoint implies ``segmenter="sam"``).
         resize: scale the no-flash image to the flash image's size instead of refusing different sizes.

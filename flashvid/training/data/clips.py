@@ -1,6 +1,6 @@
 """Training and evaluation clips: a flash keyframe and T later no-flash frames with ground truth.
 
-`make_clip` places a foreground on a background, renders the keyframe pair with `flashvid.data.synth`'s light
+`make_clip` places a foreground on a background, renders the keyframe pair with `flashvid.training.data.synth`'s light
 model, moves the subject (affine path + smooth elastic warp, scale, partly leaving the frame) and the
 background (camera shake, pan, moving patches; `bg_motion` in 0..1 grades the magnitude), and renders each
 later frame without flash. The keyframe trimap comes through the run-time path (ratio map -> points -> mask
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from flashvid.data.sources import Foreground
-from flashvid.data.synth import FlashLight, render_flash, render_noflash, value_noise
 from flashvid.errors import FlashvidError
-from flashvid.prior import linear_to_srgb, srgb_to_linear
-from flashvid.trimap import make_trimap
+from flashvid.keyframe.prior import linear_to_srgb, srgb_to_linear
+from flashvid.keyframe.trimap import make_trimap
+from flashvid.training.data.sources import Foreground
+from flashvid.training.data.synth import FlashLight, render_flash, render_noflash, value_noise
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Clip:
         (the subject's colour as the no-flash camera sees it); bgs: T x H x W x 3 float32.
         keyframe_alpha: H x W float32 ground truth of the keyframe.
         mask: H x W uint8 0/1, the keyframe mask the trimap was made from (run-time segmenter or ground truth).
+        fine: the alphas are true mattes (False: pseudo-labels from a person segmenter, good for the silhouette
+            only; the losses then leave out the fine-edge, composition and foreground terms).
     """
 
     flash: np.ndarray
@@ -46,6 +48,7 @@ class Clip:
     bgs: np.ndarray
     keyframe_alpha: np.ndarray
     mask: np.ndarray
+    fine: bool = True
 
 
 def _place(fg: Foreground, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -255,3 +258,43 @@ def clip_from_pair(
         a,
         mask,
     )
+
+
+def clip_from_video(
+    video: np.ndarray,
+    masks: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    size: int = 256,
+    frames: int = 3,
+    trimap: str = "gt",
+    light: FlashLight | None = None,
+) -> Clip:
+    """A clip from real footage of a person with pseudo-label masks (N x H x W x 3 uint8, N x H x W float 0..1):
+    a random keyframe index, its flash rendered physically (the masked person near, the rest at `d_ratio` times
+    the distance; the no-flash frame's colours stand in for the albedo), then `frames` later frames 1-4 frames
+    apart, all cropped to one random `size` square (after scaling the short side to 1-1.3x `size`)."""
+    n = len(video)
+    step = int(rng.integers(1, 5))
+    k = int(rng.integers(0, max(1, n - step * frames)))
+    idx = [min(n - 1, k + step * t) for t in range(frames + 1)]
+    h, w = video.shape[1:3]
+    s = size * rng.uniform(1.0, 1.3) / min(h, w)
+    nh, nw = max(size, round(h * s)), max(size, round(w * s))
+    y0, x0 = int(rng.integers(0, nh - size + 1)), int(rng.integers(0, nw - size + 1))
+    flip = rng.random() < 0.5
+
+    def crop(x: np.ndarray) -> np.ndarray:
+        x = cv2.resize(x, (nw, nh), interpolation=cv2.INTER_AREA)[y0 : y0 + size, x0 : x0 + size]
+        return np.ascontiguousarray(x[:, ::-1] if flip else x)
+
+    imgs = [crop(video[i]) for i in idx]
+    alphas = [np.clip(crop(masks[i].astype(np.float32)), 0, 1) for i in idx]
+    light = light or FlashLight.random(rng)
+    albedo = srgb_to_linear(imgs[0]) / max(light.exposure_n, 1e-3)
+    flash = render_flash(albedo, alphas[0], albedo, light, rng)
+    noflash = imgs[0]
+    tri, mask, source = _keyframe_trimap(flash, noflash, alphas[0], trimap)
+    colour = np.stack(imgs[1:]).astype(np.float32) / 255.0
+    return Clip(flash, noflash, tri, source, np.stack(imgs[1:]), np.stack(alphas[1:]), colour, colour,
+                alphas[0], mask, fine=False)

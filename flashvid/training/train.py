@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from flashvid.data.clips import Clip, clip_from_pair, make_clip
-from flashvid.data.sources import Foreground, read_backgrounds, read_foregrounds
-from flashvid.losses import matting_losses, temporal_loss
-from flashvid.metrics import mse, sad, unknown_region
+from flashvid.keyframe.trimap import trimap_onehot
 from flashvid.network import build_model, save_checkpoint
-from flashvid.trimap import trimap_onehot
+from flashvid.training.data.clips import Clip, clip_from_pair, clip_from_video, make_clip
+from flashvid.training.data.sources import Foreground, PeopleVideo, read_backgrounds, read_foregrounds
+from flashvid.training.losses import matting_losses, temporal_loss
+from flashvid.training.metrics import mse, sad, unknown_region
 
 DEFAULTS: dict[str, Any] = {
     "model": "flashvid-rt",
@@ -52,6 +52,12 @@ DEFAULTS: dict[str, Any] = {
     "validation_foregrounds": [],
     "validation_procedural": 4,
     "backgrounds": [{"kind": "procedural", "count": 32, "weight": 1.0}],
+    "validation_backgrounds": [],
+    "validation_videos": [],
+    "pretrained_encoder": None,
+    "freeze_encoder_blocks": 0,
+    "prior_perturb_prob": 0.5,
+    "other_subject_prob": 0.08,
 }
 
 
@@ -70,7 +76,17 @@ def load_config(path: str | os.PathLike[str] | None, **overrides: Any) -> dict[s
     for spec in cfg["foregrounds"] + cfg["backgrounds"]:
         if "path" in spec:
             spec["path"] = str((base / spec["path"]).resolve())
+    if cfg["pretrained_encoder"]:
+        cfg["pretrained_encoder"] = str(_resolve_packaged(base, cfg["pretrained_encoder"]))
     return cfg
+
+
+def _resolve_packaged(base: Path, name: str) -> Path:
+    """A config path: relative to the config's folder, else a file shipped in flashvid.assets."""
+    from flashvid import assets
+
+    p = base / name
+    return p.resolve() if p.exists() else assets.path(*Path(name).parts)
 
 
 def load_sources(
@@ -83,15 +99,23 @@ def load_sources(
     Foregrounds named in ``validation_foregrounds`` are held apart, as are ``validation_procedural`` generated
     subjects drawn from seeds no training source uses.
     """
-    from flashvid.data.sources import procedural_foregrounds
+    from flashvid.training.data.sources import procedural_foregrounds
 
     held = set(cfg["validation_foregrounds"])
+    held_bg = set(cfg["validation_backgrounds"])
     groups, val = [], []
     for spec in cfg["foregrounds"]:
         if "path" in spec and not Path(spec["path"]).exists():
             continue
+        if spec["kind"] == "people-videos":  # real people, pseudo-labelled by the person segmenter
+            from flashvid.training.data.sources import read_people_videos
+
+            vids = [v for v in read_people_videos(spec) if v.name not in set(cfg["validation_videos"])]
+            if vids:
+                groups.append((vids, float(spec.get("weight", 1.0))))
+            continue
         if spec["kind"] == "fnf":  # real flash pairs: (flash, noflash, alpha) triplets, used as they are
-            from flashvid.data.sources import read_fnf
+            from flashvid.training.data.sources import read_fnf
 
             pairs = read_fnf(spec["path"], spec.get("max_side", 640))
             if pairs:
@@ -107,7 +131,7 @@ def load_sources(
     for spec in cfg["backgrounds"]:
         if "path" in spec and not Path(spec["path"]).exists():
             continue
-        bgs += read_backgrounds(spec)
+        bgs += [b for name, b in read_backgrounds(spec, names=True) if name not in held_bg]
     if not groups or not bgs:
         raise ValueError("no training foregrounds or backgrounds found; check the paths in the config")
     return groups, val, bgs
@@ -123,6 +147,8 @@ def clip_tensors(clip: Clip) -> dict[str, torch.Tensor]:
         "alphas": torch.from_numpy(clip.alphas)[:, None],
         "fgrs": chw(clip.fgrs),
         "bgs": chw(clip.bgs),
+        "kalpha": torch.from_numpy(clip.keyframe_alpha)[None].float(),
+        "fine": torch.tensor(1.0 if clip.fine else 0.0),
     }
 
 
@@ -153,6 +179,12 @@ class ClipStream(IterableDataset):
             fg = fgs[int(rng.integers(len(fgs)))]
             bg = self.bgs[int(rng.integers(len(self.bgs)))]
             trimap = "gt" if rng.random() < self.cfg["gt_trimap_prob"] else self.cfg["trimap"]
+            if isinstance(fg, PeopleVideo):
+                video, masks = fg.load()
+                yield clip_tensors(
+                    clip_from_video(video, masks, rng, size=self.cfg["size"], frames=self.cfg["frames"], trimap=trimap)
+                )
+                continue
             if isinstance(fg, tuple):  # a real flash pair
                 yield clip_tensors(
                     clip_from_pair(
@@ -176,6 +208,16 @@ class ClipStream(IterableDataset):
                 pseudo=self.cfg["pseudo_flash"],
             )
             yield clip_tensors(clip)
+
+
+def validation_backgrounds(cfg: dict[str, Any]) -> list[np.ndarray]:
+    """The held-apart backgrounds named in ``validation_backgrounds`` (never trained on)."""
+    held = set(cfg["validation_backgrounds"])
+    out: list[np.ndarray] = []
+    for spec in cfg["backgrounds"]:
+        if held and "path" in spec and Path(spec["path"]).exists():
+            out += [b for name, b in read_backgrounds(spec, names=True) if name in held]
+    return out
 
 
 def validation_clips(cfg: dict[str, Any], val: list[Foreground], bgs: list[np.ndarray]) -> list[Clip]:
@@ -216,6 +258,54 @@ def validate(model: torch.nn.Module, clips: list[Clip], device: torch.device) ->
     return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
+def perturbed_prior(alpha: torch.Tensor, size: tuple[int, int], gen: torch.Generator) -> torch.Tensor:
+    """A prior state [B,2,h,w] (alpha, valid = 1) made from a true alpha [B,1,H,W] the way a propagated prior goes
+    wrong: shifted, eroded or dilated, blurred, or dropped (all zero), so the network learns to correct it."""
+    import torch.nn.functional as F
+
+    a = F.interpolate(alpha, size=size, mode="bilinear", align_corners=False)
+    out = []
+    for i in range(a.shape[0]):
+        x = a[i : i + 1]
+        u = torch.rand(5, generator=gen).tolist()
+        if u[0] < 0.15:
+            x = torch.zeros_like(x)
+        else:
+            dy, dx = (int((v - 0.5) * 0.2 * s) for v, s in zip(torch.rand(2, generator=gen).tolist(), size))
+            x = torch.roll(x, (dy, dx), dims=(2, 3))
+            k = 1 + 2 * int(u[1] * 6)
+            if u[2] < 0.35:
+                x = F.max_pool2d(x, k, 1, k // 2)
+            elif u[2] < 0.7:
+                x = -F.max_pool2d(-x, k, 1, k // 2)
+            if u[3] < 0.4:
+                x = F.avg_pool2d(x, 9, 1, 4, count_include_pad=False)
+            if u[4] < 0.2:  # a false blob on the background
+                h, w = size
+                y0, x0 = int(torch.randint(0, h - h // 4, (1,), generator=gen)), int(torch.randint(0, w - w // 4, (1,), generator=gen))
+                x = x.clone()
+                x[..., y0 : y0 + h // 5, x0 : x0 + w // 5] = 1.0
+        out.append(x)
+    a = torch.cat(out)
+    return torch.cat([a, torch.ones_like(a)], dim=1)
+
+
+def other_subject(batch: dict[str, torch.Tensor], prob: float, gen: torch.Generator) -> torch.Tensor:
+    """The paper's "different identity" case, in place: for a random `prob` share of the clips the keyframe (flash,
+    trimap, its alpha) is swapped for another clip's and the target becomes no subject at all (alpha 0, the frame
+    itself as the background). Returns the bool mask [B] of those clips."""
+    b = batch["flash"].shape[0]
+    pick = torch.rand(b, generator=gen) < prob
+    if b < 2 or not bool(pick.any()):
+        return torch.zeros(b, dtype=torch.bool)
+    src = (torch.arange(b) + 1) % b
+    for k in ("flash", "trimap", "kalpha"):
+        batch[k][pick] = batch[k][src[pick]].clone()
+    batch["alphas"][pick] = 0.0
+    batch["bgs"][pick] = batch["frames"][pick]
+    return pick
+
+
 def _worker_init(_: int) -> None:
     torch.set_num_threads(1)
 
@@ -243,13 +333,22 @@ def train(
     dev = torch.device(device)
     _seed_all(cfg["seed"])
     model = build_model(cfg["model"], **cfg["model_settings"]).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    if cfg["pretrained_encoder"]:
+        model.load_pretrained_encoder(cfg["pretrained_encoder"])
+        log(f"encoder initialised from {cfg['pretrained_encoder']}")
+    if cfg["freeze_encoder_blocks"]:
+        enc = model.frame_encoder
+        frozen = [enc.stem, *list(enc.blocks)[: cfg["freeze_encoder_blocks"]]]
+        for mod in frozen:
+            mod.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s / cfg["steps"], 1.0)))
     )
     step, best, history, elapsed = 0, float("inf"), [], 0.0
     if resume and (out / "last.pt").is_file():
-        state = torch.load(out / "last.pt", map_location=dev, weights_only=False)
+        state = torch.load(out / "last.pt", map_location=dev, weights_only=True)  # tensors and plain types only
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -257,7 +356,7 @@ def train(
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {out / 'last.pt'} at step {step}")
     groups, val_fg, bgs = load_sources(cfg)
-    val = validation_clips(cfg, val_fg, bgs)
+    val = validation_clips(cfg, val_fg, validation_backgrounds(cfg) or bgs)
     log(
         f"training {cfg['model']} on {sum(len(g) for g, _ in groups)} foregrounds, {len(bgs)} backgrounds; "
         f"validating on {len(val)} clips of {len(val_fg)} held-apart foregrounds"
@@ -275,12 +374,14 @@ def train(
     )
     amp = dev.type == "cuda"
     rng = random.Random(cfg["seed"] + step)
+    gen = torch.Generator().manual_seed(cfg["seed"] + step)
     t_start = time.time() - elapsed
     bar = tqdm(total=cfg["steps"], initial=step, desc="train", dynamic_ncols=True, mininterval=2.0)
     data = iter(loader)
     stop_reason = "steps"
     while step < cfg["steps"]:
         batch = {k: v.to(dev, non_blocking=True) for k, v in next(data).items()}
+        other = other_subject(batch, cfg["other_subject_prob"], gen)
         model.train()
         model.downsample_ratio = rng.choice(cfg["downsample_ratios"])
         t0 = time.time()
@@ -288,11 +389,16 @@ def train(
             kf = model.encode_keyframe(batch["flash"], batch["trimap"])
             frames = batch["frames"]
             rec = model.initial_state(frames[:, 0])
+            if getattr(model, "use_prior", False) and rng.random() < cfg["prior_perturb_prob"]:
+                rec[-1] = perturbed_prior(batch["kalpha"], tuple(rec[-1].shape[2:]), gen).to(rec[-1])
+                rec[-1][other] = 0.0  # a keyframe of someone else: only the keyframe's (wrong) mask as the prior
             total, terms_sum, prev = 0.0, {}, None
             for i in range(frames.shape[1]):
                 o = model.forward_aux(frames[:, i], *kf, *rec)
                 rec = o["rec"]
-                terms = matting_losses(o, batch["alphas"][:, i], batch["fgrs"][:, i], batch["bgs"][:, i], frames[:, i])
+                terms = matting_losses(
+                    o, batch["alphas"][:, i], batch["fgrs"][:, i], batch["bgs"][:, i], frames[:, i], batch["fine"]
+                )
                 if prev is not None:
                     terms["temporal"] = temporal_loss(
                         prev, o["alpha"], batch["alphas"][:, i - 1], batch["alphas"][:, i]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from flashvid.prior import linear_to_srgb, srgb_to_linear
+from flashvid.keyframe.prior import linear_to_srgb, srgb_to_linear
 
 
 @dataclass

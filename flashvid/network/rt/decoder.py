@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from flashvid.network.convgru import ConvGRU
+from flashvid.network.rt.convgru import ConvGRU
 
 
 def _cbr(cin: int, cout: int, separable: bool = False) -> nn.Sequential:
@@ -24,9 +24,9 @@ def _cbr(cin: int, cout: int, separable: bool = False) -> nn.Sequential:
 class _Stage(nn.Module):
     """Upsample to the skip's size, concatenate skip and image, 3x3 conv, ConvGRU on the second half."""
 
-    def __init__(self, cin: int, cskip: int, cout: int, separable: bool) -> None:
+    def __init__(self, cin: int, cskip: int, cout: int, separable: bool, cimg: int = 3) -> None:
         super().__init__()
-        self.conv = _cbr(cin + cskip + 3, cout, separable)
+        self.conv = _cbr(cin + cskip + cimg, cout, separable)
         self.gru = ConvGRU(cout // 2, separable=separable)
 
     def forward(self, x: Tensor, skip: Tensor, img: Tensor, r: Tensor) -> tuple[Tensor, Tensor]:
@@ -44,8 +44,9 @@ class RecurrentDecoder(nn.Module):
         feat: encoder widths at 1/2, 1/4, 1/8, 1/16.
         dec: decoder widths at 1/8, 1/4, 1/2 (even).
         out: width of the hidden features at the internal resolution.
+        img_channels: channels of the guide image given at every stage (3: RGB; 4: RGB + the subject prior).
 
-    Forward: img [B,3,H,W] in 0..1 (H, W multiples of 16), f1..f4 from the encoder (f4 after the FCM), and
+    Forward: img [B,img_channels,H,W] in 0..1 (H, W multiples of 16), f1..f4 from the encoder (f4 after the FCM), and
     r1..r4 (the states returned by `state_shapes`) -> (hid [B,out,H,W], x3 [B,dec[0],H/8,W/8], r1, r2, r3, r4).
     """
 
@@ -54,14 +55,15 @@ class RecurrentDecoder(nn.Module):
         feat: tuple[int, int, int, int] = (16, 24, 40, 80),
         dec: tuple[int, int, int] = (48, 32, 16),
         out: int = 16,
+        img_channels: int = 3,
     ) -> None:
         super().__init__()
         self.widths = (dec[2] // 2, dec[1] // 2, dec[0] // 2, feat[3] // 2)  # state channels r1..r4
         self.gru4 = ConvGRU(feat[3] // 2)
-        self.up3 = _Stage(feat[3], feat[2], dec[0], separable=False)
-        self.up2 = _Stage(dec[0], feat[1], dec[1], separable=True)
-        self.up1 = _Stage(dec[1], feat[0], dec[2], separable=True)
-        self.out = nn.Sequential(_cbr(dec[2] + 3, out, separable=True), _cbr(out, out, separable=True))
+        self.up3 = _Stage(feat[3], feat[2], dec[0], separable=False, cimg=img_channels)
+        self.up2 = _Stage(dec[0], feat[1], dec[1], separable=True, cimg=img_channels)
+        self.up1 = _Stage(dec[1], feat[0], dec[2], separable=True, cimg=img_channels)
+        self.out = nn.Sequential(_cbr(dec[2] + img_channels, out, separable=True), _cbr(out, out, separable=True))
 
     def state_shapes(self, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
         """Shapes of r1..r4 for an internal (padded) size height x width."""

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from flashvid import defaults
+
 ESTIMATORS = ("pixel", "histogram")
 
 
@@ -50,7 +52,7 @@ class PriorSettings:
     estimator: str = "pixel"
     work_size: int = 256
     downsample: float | None = None
-    threshold: float = 0.7
+    threshold: float = defaults.RATIO_THRESHOLD
     median: int = 5
     min_area: float = 0.0005
     min_relative_area: float = 0.05

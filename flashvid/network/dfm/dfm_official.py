@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from flashvid.network.dfm_fcm import FlashCueFCM
-from flashvid.network.matting_decoder import MattingDecoder
+from flashvid.network.dfm.dfm_fcm import FlashCueFCM
+from flashvid.network.dfm.matting_decoder import MattingDecoder
+from flashvid.network.dfm.sparse_refiner import DenseMaskedRefiner
+from flashvid.network.dfm.trimap_decoder import TrimapDecoder
+from flashvid.network.dfm.vit import DinoViT
 from flashvid.network.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from flashvid.network.sparse_refiner import DenseMaskedRefiner
-from flashvid.network.trimap_decoder import TrimapDecoder
-from flashvid.network.vit import DinoViT
 
 
 class DeepFlashMatting(nn.Module):

@@ -9,7 +9,7 @@ in a training config:
 * ``videomatte``: VideoMatte240K frame folders, ``fgr/CLIP/NNNN.jpg`` + ``pha/CLIP/NNNN.jpg``.
 * ``fnf``: flash / no-flash folders ``ID/flash.*``, ``ID/noflash.*``, ``ID/alpha.*`` (FNF-style real flash
   pairs; `real_pairs` reads them as they are).
-* ``procedural``: generated head-and-shoulders silhouettes with hair (`flashvid.data.synth`).
+* ``procedural``: generated head-and-shoulders silhouettes with hair (`flashvid.training.data.synth`).
 
 Background sources yield sRGB uint8 images: frames of videos (decoded once into a pool), image folders, and
 procedural textures.
@@ -25,11 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from flashvid.data.synth import procedural_background, procedural_subject
+from flashvid import defaults
 from flashvid.imageio import read_gray, read_image
-from flashvid.prior import linear_to_srgb
+from flashvid.keyframe.prior import linear_to_srgb
+from flashvid.training.data.synth import procedural_background, procedural_subject
 
-IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_EXT = defaults.IMAGE_EXTENSIONS
 
 
 @dataclass
@@ -133,7 +134,21 @@ def read_foregrounds(spec: dict) -> list[Foreground]:
         return read_videomatte(spec["path"], spec.get("every", 30), spec.get("max_side", 640))
     if kind == "procedural":
         return procedural_foregrounds(spec.get("count", 64), spec.get("seed", 0))
+    if kind == "rgba":
+        return read_rgba_folder(spec["path"], spec.get("suffix", "_rgba"), spec.get("max_side", 640))
     raise ValueError(f"unknown foreground source kind {kind!r}")
+
+
+def read_rgba_folder(folder: str | os.PathLike[str], suffix: str = "_rgba", max_side: int = 640) -> list[Foreground]:
+    """NAME_rgba.png files whose 4th channel is the alpha (rembg's cut-outs)."""
+    out = []
+    for p in sorted(Path(folder).glob(f"*{suffix}.png")):
+        rgba = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+        if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4:
+            continue
+        img = np.ascontiguousarray(rgba[:, :, 2::-1])
+        out.append(_limit(Foreground(img, rgba[:, :, 3].astype(np.float32) / 255.0, p.stem[: -len(suffix)]), max_side))
+    return out
 
 
 def video_frames(paths: Sequence[str | os.PathLike[str]], per_video: int = 4, max_side: int = 480) -> list[np.ndarray]:
@@ -153,12 +168,16 @@ def video_frames(paths: Sequence[str | os.PathLike[str]], per_video: int = 4, ma
     return frames
 
 
-def read_backgrounds(spec: dict) -> list[np.ndarray]:
+def read_backgrounds(spec: dict, names: bool = False) -> list:
     """One background source: ``{"kind": "videos", "path": DIR}``, ``{"kind": "images", "path": DIR}`` or
-    ``{"kind": "procedural", "count": N}``."""
+    ``{"kind": "procedural", "count": N}``; with `names`, (file stem or "", image) pairs."""
+    if names:
+        if spec["kind"] == "images":
+            return [(p.stem, read_image(p)) for p in _images(Path(spec["path"]))]
+        return [("", b) for b in read_backgrounds(spec)]
     kind = spec["kind"]
     if kind == "videos":
-        vids = sorted(p for p in Path(spec["path"]).iterdir() if p.suffix.lower() in (".mp4", ".mkv", ".mov", ".avi"))
+        vids = sorted(p for p in Path(spec["path"]).iterdir() if p.suffix.lower() in defaults.VIDEO_EXTENSIONS)
         return video_frames(vids, spec.get("per_video", 4))
     if kind == "images":
         return [read_image(p) for p in _images(Path(spec["path"]))]
@@ -167,3 +186,36 @@ def read_backgrounds(spec: dict) -> list[np.ndarray]:
         size = spec.get("size", 320)
         return [linear_to_srgb(procedural_background(size, size, rng)) for _ in range(spec.get("count", 32))]
     raise ValueError(f"unknown background source kind {kind!r}")
+
+
+class PeopleVideo:
+    """A real clip of a person with person-segmenter pseudo-labels, decoded lazily in the process that uses it
+    (so a data worker receives a path, not hundreds of megabytes). `load()` -> (frames N x H x W x 3 uint8,
+    masks N x H x W float32 0..1), frames scaled to at most `max_side`."""
+
+    def __init__(self, path: str | os.PathLike[str], max_side: int = 480) -> None:
+        self.path, self.max_side, self.name = Path(path), max_side, Path(path).stem
+        self._data: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path, "max_side": self.max_side, "name": self.name, "_data": None}
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._data is None:
+            import av
+
+            from flashvid.keyframe.person import PersonSegmenter
+
+            seg = PersonSegmenter(threads=1)
+            with av.open(str(self.path)) as c:
+                frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+            s = min(1.0, self.max_side / max(frames[0].shape[:2]))
+            if s < 1:
+                frames = [cv2.resize(f, (0, 0), fx=s, fy=s, interpolation=cv2.INTER_AREA) for f in frames]
+            self._data = (np.stack(frames), np.stack([seg(f) for f in frames]))
+        return self._data
+
+
+def read_people_videos(spec: dict) -> list[PeopleVideo]:
+    """``{"kind": "people-videos", "path": DIR, "glob": "asl_*.mkv"}``: clips of people for pseudo-labelled training."""
+    return [PeopleVideo(p, spec.get("max_side", 480)) for p in sorted(Path(spec["path"]).glob(spec.get("glob", "*")))]

@@ -40,22 +40,32 @@ def trimap_target(alpha: Tensor, size: tuple[int, int]) -> Tensor:
     return torch.where(a > 0.98, 2, torch.where(a < 0.02, 0, 1)).long()
 
 
-def matting_losses(out: dict, alpha: Tensor, fgr: Tensor, bg: Tensor, frame: Tensor) -> dict[str, Tensor]:
-    """Loss terms of one frame: `out` from `forward_aux`, the ground truth alpha / foreground / background, and
-    the frame itself (for the composition loss)."""
+def matting_losses(
+    out: dict, alpha: Tensor, fgr: Tensor, bg: Tensor, frame: Tensor, fine: Tensor | None = None
+) -> dict[str, Tensor]:
+    """Loss terms of one frame: `out` from `forward_aux`, the ground truth alpha / foreground / background, the
+    frame itself (for the composition loss) and `fine` [B] (1: a true matte; 0: a pseudo-label good for the
+    silhouette only, which then counts in the silhouette terms l1 / l1_small / trimap, on a blurred alpha)."""
     pa, pf = out["alpha"], out["fgr"]
-    terms = {
-        "l1": F.l1_loss(pa, alpha),
-        "lap": laplacian_loss(pa, alpha),
-        "grad": gradient_loss(pa, alpha),
-        "comp": F.l1_loss(pa * fgr + (1 - pa) * bg, frame),
-        "fgr": (torch.abs(pf - fgr) * (alpha > 0)).sum() / ((alpha > 0).sum() * 3 + 1),
-    }
+    b = alpha.shape[0]
+    w = torch.ones(b, device=alpha.device) if fine is None else fine.to(alpha.device, alpha.dtype)
+    nf = int((w > 0.5).sum())
+    sel = w > 0.5
+    coarse = _blur(_blur(alpha))
+    target = torch.where(w.view(b, 1, 1, 1) > 0.5, alpha, coarse)
+    terms = {"l1": F.l1_loss(pa, target)}
+    if nf:
+        a, p_, fg_, bg_, fr = alpha[sel], pa[sel], fgr[sel], bg[sel], frame[sel]
+        scale = nf / b
+        terms["lap"] = scale * laplacian_loss(p_, a)
+        terms["grad"] = scale * gradient_loss(p_, a)
+        terms["comp"] = scale * F.l1_loss(p_ * fg_ + (1 - p_) * bg_, fr)
+        terms["fgr"] = scale * (torch.abs(pf[sel] - fg_) * (a > 0)).sum() / ((a > 0).sum() * 3 + 1)
     small = out["alpha_small"]
-    a_small = F.interpolate(alpha, size=small.shape[2:], mode="area")
+    a_small = F.interpolate(target, size=small.shape[2:], mode="area")
     terms["l1_small"] = F.l1_loss(small, a_small)
     tl = out["trimap_logits"]
-    terms["trimap"] = 0.3 * F.cross_entropy(tl.float(), trimap_target(alpha, tuple(tl.shape[2:])))
+    terms["trimap"] = 0.3 * F.cross_entropy(tl.float(), trimap_target(target, tuple(tl.shape[2:])))
     return terms
 
 

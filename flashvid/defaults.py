@@ -1,0 +1,19 @@
+"""Every user-facing default and choice list, in one place. The CLI, the library and the studio read them here."""
+
+from __future__ import annotations
+
+#: The model FlashMatter, the CLI and the studio use unless told otherwise.
+MODEL = "flashvid-rt"
+#: Confident flash-ratio threshold for the segmenter's points (the authors use 0.7).
+RATIO_THRESHOLD = 0.7
+#: flashvid-rt's internal resolution (long side, pixels); the guided filter lifts the matte to the frame's size.
+INTERNAL_SIZE = 384
+#: Inference engines (flashvid.engines registers one each) and numeric precisions.
+ENGINES = ("eager", "compiled", "onnx", "tensorrt", "auto")
+PRECISIONS = ("fp32", "fp16", "bf16")
+DEVICES = ("cpu", "cuda")
+#: File suffixes read as video and as still images.
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+#: The largest frame accepted anywhere (width x height), so a typo fails at once instead of allocating gigabytes.
+MAX_FRAME_SIDE = 8192

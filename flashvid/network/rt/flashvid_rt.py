@@ -1,0 +1,164 @@
+"""`FlashVidRT`: the real-time flash-guided matting network (assembly of the modules beside it)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from flashvid.network.preprocess import IMAGENET_MEAN, IMAGENET_STD, internal_resize
+from flashvid.network.rt.decoder import RecurrentDecoder
+from flashvid.network.rt.encoder import ConvEncoder
+from flashvid.network.rt.fcm import CrossAttentionFCM
+from flashvid.network.rt.guided_filter import DeepGuidedFilter
+from flashvid.network.rt.heads import MattingHeads
+from flashvid.network.rt.mobilenet import MobileNetV2
+
+
+class FlashVidRT(nn.Module):
+    """encode_keyframe(flash [B,3,H,W] 0..1, trimap_onehot [B,3,H,W] (bg, unknown, fg)) -> keyframe tensors,
+    once; forward(frame [B,3,H,W] 0..1, *keyframe, *rec) -> (alpha [B,1,H,W] 0..1, fgr [B,3,H,W] 0..1, *rec).
+
+    Frames are resized by `downsample_ratio` (None: long side `internal_size`) and padded to a multiple of 16;
+    the deep guided filter lifts the result to the frame's size.
+
+    Args:
+        encoder: ``"mobilenetv2"`` (ImageNet MobileNetV2 1.0 to 1/16, shared by the frame and the flash image:
+            the FCM then compares features of one space) or ``"conv"`` (small encoders trained from scratch,
+            with `channels`).
+        use_prior: give the decoder a propagated prior of the subject: the previous frame's alpha, carried as
+            the last recurrent state ``[B,2,h,w]`` (alpha, valid). A zero state (the first frame, or after
+            `reset`) means "no previous frame" and the keyframe's own soft mask stands in, so the lifecycle and
+            the state list stay the same under every engine.
+        use_fcm: ``False`` drops the flash branch (the keyframe's 1/16 trimap is added in place instead).
+        use_trimap: ``False`` hides the trimap from the network.
+    """
+
+    def __init__(
+        self,
+        channels: tuple[int, ...],
+        dec: tuple[int, ...],
+        hid: int,
+        fcm_dim: int,
+        fcm_heads: int,
+        internal_size: int,
+        use_fcm: bool = True,
+        use_trimap: bool = True,
+        encoder: str = "mobilenetv2",
+        use_prior: bool = True,
+    ) -> None:  # defaults: build.py
+        super().__init__()
+        if encoder == "mobilenetv2":
+            self.frame_encoder: nn.Module = MobileNetV2(depth=13)
+            feat = self.frame_encoder.feature_channels
+            self.flash_encoder: nn.Module | None = None
+        elif encoder == "conv":
+            self.frame_encoder = ConvEncoder(3, channels)
+            self.flash_encoder = ConvEncoder(6, channels)
+            feat = tuple(channels)
+        else:
+            raise ValueError(f"unknown encoder {encoder!r}; choose mobilenetv2 or conv")
+        self.fcm = CrossAttentionFCM(feat[3], fcm_dim, fcm_heads) if use_fcm else None
+        self.trimap_in = None if use_fcm else nn.Conv2d(3, feat[3], 1)
+        self.prior_in = nn.Conv2d(1, feat[3], 1) if use_prior else None
+        img_channels = 4 if use_prior else 3
+        self.decoder = RecurrentDecoder(feat, dec, hid, img_channels=img_channels)  # type: ignore[arg-type]
+        self.heads = MattingHeads(hid, dec[0])
+        self.refiner = DeepGuidedFilter(hid)
+        self.internal_size, self.use_trimap, self.use_prior = internal_size, use_trimap, use_prior
+        self.encoder_kind = encoder
+        self.downsample_ratio: float | None = None
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def num_keyframe_tensors(self) -> int:
+        return (2 if self.fcm is not None else 1) + (1 if self.use_prior else 0)
+
+    def ratio_for(self, height: int, width: int) -> float:
+        r = self.downsample_ratio
+        return min(1.0, self.internal_size / max(height, width)) if r is None else r
+
+    def _small(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return internal_resize(x, self.ratio_for(x.shape[2], x.shape[3]))
+
+    def _encode(self, img: Tensor, trimap: Tensor | None = None) -> list[Tensor]:
+        if self.encoder_kind == "mobilenetv2":
+            return list(self.frame_encoder(img))
+        x = (img - self.mean) / self.std
+        if trimap is None:
+            return list(self.frame_encoder(x))
+        assert self.flash_encoder is not None
+        return list(self.flash_encoder(torch.cat([x, trimap], dim=1)))
+
+    def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
+        """-> (k, v) from the FCM (or (tri16,) without it), then, with the prior, the keyframe's soft mask
+        [B,1,h,w] at the internal resolution (fg + half the unknown band)."""
+        soft = trimap_onehot[:, 2:3] + 0.5 * trimap_onehot[:, 1:2]
+        if not self.use_trimap:
+            trimap_onehot = torch.zeros_like(trimap_onehot)
+        _, img = self._small(flash)
+        _, tri = self._small(trimap_onehot)
+        tri16 = F.avg_pool2d(tri, 16)
+        extra = (self._small(soft)[0],) if self.use_prior else ()
+        if self.fcm is None:
+            return (tri16, *extra)
+        f4 = self._encode(img, tri)[3]
+        return (*self.fcm.encode(f4, tri16), *extra)
+
+    def initial_state(self, frame: Tensor) -> list[Tensor]:
+        """Zero recurrent state (r1..r4, and the prior state with use_prior) for frames of `frame`'s shape."""
+        _, pad = self._small(frame)
+        b, h, w = frame.shape[0], pad.shape[2], pad.shape[3]
+        shapes = self.decoder.state_shapes(b, h, w) + ([(b, 2, h, w)] if self.use_prior else [])
+        return [torch.zeros(s, device=frame.device, dtype=frame.dtype) for s in shapes]
+
+    def forward_aux(self, frame: Tensor, *args: Tensor) -> dict[str, Tensor | list[Tensor]]:
+        """The forward pass with every output: alpha, fgr, rec and, at the internal resolution, alpha_small,
+        fgr_small, fgr_residual, trimap_logits (at 1/8) and prior (what the decoder was given)."""
+        n = self.num_keyframe_tensors
+        keyframe, rec = list(args[:n]), list(args[n:])
+        small, img = self._small(frame)
+        f1, f2, f3, f4 = self._encode(img)[:4]
+        guide = img
+        prior = None
+        if self.use_prior:
+            kmask, state = keyframe.pop(), rec.pop()
+            key = F.interpolate(kmask, size=img.shape[2:], mode="bilinear", align_corners=False)
+            valid = state[:, 1:2]
+            prior = state[:, :1] * valid + key * (1.0 - valid)
+            guide = torch.cat([img, prior], dim=1)
+            f4 = f4 + self.prior_in(F.avg_pool2d(prior, 16))  # type: ignore[misc]
+        if self.fcm is not None:
+            f4 = self.fcm(f4, *keyframe)
+        else:
+            f4 = f4 + self.trimap_in(F.interpolate(keyframe[0], size=f4.shape[2:], mode="bilinear"))  # type: ignore[misc]
+        hid, x3, *rec_out = self.decoder(guide, f1, f2, f3, f4, *rec)
+        alpha_p, fgr_p, fgr_res, tri = self.heads(hid, x3, img)
+        if self.use_prior:
+            rec_out.append(torch.cat([alpha_p, torch.ones_like(alpha_p)], dim=1).detach())
+        h, w = small.shape[2:]
+        alpha_s, fgr_s, hid = alpha_p[:, :, :h, :w], fgr_p[:, :, :h, :w], hid[:, :, :h, :w]
+        alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
+        small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
+        if prior is not None:
+            small_out["prior"] = prior[:, :, :h, :w]
+        return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}
+
+    def forward(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]:
+        out = self.forward_aux(frame, *args)
+        return (out["alpha"], out["fgr"], *out["rec"])
+
+    def load_pretrained_encoder(self, path: str) -> None:
+        """Load converted ImageNet MobileNetV2 weights (flashvid.network.tflite_import) into the encoder, strictly
+        for the blocks it keeps."""
+        from safetensors.torch import load_file
+
+        sd = load_file(path)
+        own = self.frame_encoder.state_dict()
+        missing = sorted(set(own) - set(sd))
+        if missing:
+            from flashvid.errors import CheckpointError
+
+            raise CheckpointError(f"{path}: no MobileNetV2 weights for {missing[:3]}; convert the TFLite file again")
+        self.frame_encoder.load_state_dict({k: sd[k] for k in own}, strict=True)
