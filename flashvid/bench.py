@@ -42,6 +42,21 @@ def _dtype(precision: str) -> torch.dtype:
     return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
 
 
+def resolve_weights(
+    model_name: str, checkpoint: str | os.PathLike[str] | None, random_weights: bool
+) -> str | os.PathLike[str] | None:
+    """`checkpoint`, else the shipped weights, else None when `random_weights`; a model with neither is an error."""
+    from flashvid.errors import CheckpointError
+    from flashvid.matter import default_checkpoint
+
+    if checkpoint is not None or random_weights:
+        return checkpoint
+    shipped = default_checkpoint(model_name)
+    if shipped is None:
+        raise CheckpointError(f"{model_name} ships no weights; give --checkpoint PATH or --random-weights (speed only)")
+    return shipped
+
+
 def bench_one(
     model_name: str,
     width: int,
@@ -53,10 +68,13 @@ def bench_one(
     frames: int = 50,
     warmup: int = 5,
     checkpoint: str | os.PathLike[str] | None = None,
+    random_weights: bool = False,
 ) -> BenchResult:
-    """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size."""
+    """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size; the shipped
+    weights (or `checkpoint`) unless `random_weights` (speed does not depend on the weights' values)."""
     from flashvid.engines import build_runner
 
+    checkpoint = resolve_weights(model_name, checkpoint, random_weights)
     dev = torch.device(device)
     dtype = _dtype(precision)
     g = torch.Generator().manual_seed(0)
@@ -145,6 +163,7 @@ def bench_file_pipeline(
     device: str = "cpu",
     frames: int = 60,
     checkpoint: str | os.PathLike[str] | None = None,
+    random_weights: bool = False,
 ) -> dict[str, float]:
     """End-to-end file export FPS: decode (PyAV) -> matte -> composite (blurred background) -> encode (H.264).
 
@@ -152,13 +171,11 @@ def bench_file_pipeline(
     """
     import tempfile
 
-    from flashvid.compose import BlurBackground, Compositor
+    from flashvid.api import matte_video
     from flashvid.demo import generate_clip
     from flashvid.keyframe import make_keyframe
     from flashvid.matter import FlashMatter
-    from flashvid.video.pipeline import run
     from flashvid.video.sinks import SinkFrame, VideoSink
-    from flashvid.video.sources import VideoFile
 
     clip = generate_clip(width, height, frames=frames, fps=30, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,9 +183,14 @@ def bench_file_pipeline(
         with VideoSink(src, "mp4", width, height, 30) as sink:
             for i, f in enumerate(clip.frames):
                 sink.write(SinkFrame(f, np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]), f[..., 0], i / 30, i))
-        matter = FlashMatter(model_name, checkpoint, engine=engine, device=device, precision=precision)
-        matter.set_keyframe(make_keyframe(clip.flash, clip.noflash))
-        video = VideoFile(src)
-        with VideoSink(Path(tmp) / "out.mp4", "mp4", width, height, video.rate) as out:
-            stats = run(video, matter, Compositor(BlurBackground(20)), [out])
+        matter = FlashMatter(
+            model_name, checkpoint, engine=engine, device=device, precision=precision, random_weights=random_weights
+        )
+        stats = matte_video(
+            src,
+            Path(tmp) / "out.mp4",
+            keyframe=make_keyframe(clip.flash, clip.noflash),
+            background="blur:20",
+            matter=matter,
+        )
     return {"frames": stats.frames_written, "seconds": stats.elapsed_s, "fps": stats.fps}

@@ -122,6 +122,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                         frames=args.frames,
                         warmup=args.warmup,
                         checkpoint=args.checkpoint,
+                        random_weights=args.random_weights,
                     )
                     results.append(r)
                     print(format_table([r]).splitlines()[-1], flush=True)
@@ -141,6 +142,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                     device=args.device,
                     precision=(args.precision or ["fp32"])[0],
                     checkpoint=args.checkpoint,
+                    random_weights=args.random_weights,
                 )
                 print(
                     f"end to end (decode, matte, composite, encode) {model} {w}x{h}: {r['fps']:.1f} FPS "
@@ -225,10 +227,17 @@ def _keyframe_from_args(args: argparse.Namespace):
 
 
 def _matter_from_args(args: argparse.Namespace):
-    from flashvid.matter import FlashMatter
+    from flashvid.api import make_matter
 
-    settings = {"internal_size": args.internal_size} if args.internal_size else {}
-    return FlashMatter(args.model, args.checkpoint, engine=args.engine, device=args.device, **settings)
+    return make_matter(
+        args.model,
+        args.checkpoint,
+        engine=args.engine,
+        device=args.device,
+        precision=args.precision,
+        internal_size=args.internal_size,
+        random_weights=args.random_weights,
+    )
 
 
 def _install_sigterm() -> None:
@@ -241,29 +250,32 @@ def _install_sigterm() -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from contextlib import ExitStack
-
     from tqdm import tqdm
 
-    from flashvid.compose import Compositor, parse_background
-    from flashvid.video.pipeline import run
-    from flashvid.video.sinks import make_sink, output_path
-    from flashvid.video.sources import VideoFile, open_source
+    from flashvid.api import matte_video
+    from flashvid.video.sinks import output_path
+    from flashvid.video.sources import open_source
 
     source = open_source(args.input)
     kf = _keyframe_from_args(args)
-    compositor = Compositor(parse_background(args.background), despill=args.despill, smoothing=args.smooth)
     matter = _matter_from_args(args)
-    matter.set_keyframe(kf)
     out = output_path(args.out, args.format)
-    audio = source.path if isinstance(source, VideoFile) and source.has_audio and not args.no_audio else None
     total = len(source) if hasattr(source, "__len__") else 0
     _install_sigterm()
     bar = tqdm(total=total or None, unit="frame", desc=f"export {out.name}", dynamic_ncols=True)
     try:
-        with ExitStack() as stack:
-            sink = stack.enter_context(make_sink(args.format, out, source.width, source.height, source.rate, audio))
-            stats = run(source, matter, compositor, [sink], progress=lambda done, _: bar.update(1), total=total)
+        stats = matte_video(
+            source,
+            out,
+            keyframe=kf,
+            background=args.background,
+            format=args.format,
+            despill=args.despill,
+            smoothing=args.smooth,
+            audio=not args.no_audio,
+            matter=matter,
+            progress=lambda done, _: bar.update(1),
+        )
     except KeyboardInterrupt:
         bar.close()
         what = f"kept a playable {out} of what was done" if out.exists() else "nothing written"
@@ -278,16 +290,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
-    from flashvid.compose import Compositor, parse_background
-    from flashvid.video.pipeline import run
+    from flashvid.api import matte_video
     from flashvid.video.sinks import UdpSink, VirtualCamSink
     from flashvid.video.sources import Webcam, open_source
 
     source = open_source(args.camera)
     kf = _keyframe_from_args(args)
     matter = _matter_from_args(args)
-    matter.set_keyframe(kf)
-    compositor = Compositor(parse_background(args.background), despill=args.despill, smoothing=args.smooth)
     if args.to == "virtualcam":
         sink = VirtualCamSink(source.width, source.height, source.fps)
     elif args.to.startswith("udp://"):
@@ -301,14 +310,15 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     _install_sigterm()
     try:
         with sink:
-            stats = run(
+            stats = matte_video(
                 source,
-                matter,
-                compositor,
-                [sink],
+                keyframe=kf,
+                background=args.background,
+                despill=args.despill,
+                smoothing=args.smooth,
+                matter=matter,
                 live=not args.no_drop,
-                queue_size=1,
-                total=len(source) if hasattr(source, "__len__") else 0,
+                sinks=[sink],
             )
     except KeyboardInterrupt:
         return 130
@@ -325,12 +335,11 @@ def _cmd_stream(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from flashvid.compose import Compositor, ImageBackground
+    from flashvid.api import matte_video
     from flashvid.demo import contact_sheet, generate_clip, sky_background
-    from flashvid.imageio import read_image
+    from flashvid.imageio import read_image, write_image
     from flashvid.keyframe import make_keyframe
     from flashvid.training.metrics import mse, sad, unknown_region
-    from flashvid.video.pipeline import run
     from flashvid.video.sinks import PreviewSink, VideoSink
     from flashvid.video.sources import ArraySource, VideoFile
 
@@ -350,8 +359,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     kf = make_keyframe(flash, noflash, names=names)
     kf.save(out / "keyframe.flashkey")
     matter = _matter_from_args(args)
-    matter.set_keyframe(kf)
-    compositor = Compositor(ImageBackground(sky_background(source.width, source.height)))
     frames, alphas, composites = [], [], []
 
     def keep(f) -> None:
@@ -361,15 +368,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             composites.append(f.composite.copy())
 
     w, h, rate = source.width, source.height, source.rate
-    with (
-        VideoSink(out / "composite.mp4", "mp4", w, h, rate, audio_from=getattr(source, "path", None)) as mp4,
-        VideoSink(out / "cutout.mov", "prores", w, h, rate) as mov,
-    ):
-        stats = run(source, matter, compositor, [mp4, mov, PreviewSink(keep)], total=len(source))
+    sky = out / "sky.png"
+    write_image(sky, sky_background(w, h))
+    with VideoSink(out / "cutout.mov", "prores", w, h, rate) as mov:
+        stats = matte_video(
+            source,
+            out / "composite.mp4",
+            keyframe=kf,
+            background=str(sky),
+            matter=matter,
+            sinks=[mov, PreviewSink(keep)],
+        )
     contact_sheet(frames, alphas, composites, out / "contact_sheet.png")
     print(f"{out}: composite.mp4 (H.264), cutout.mov (ProRes 4444 with alpha), contact_sheet.png, keyframe.flashkey")
     print(
-        f"model {matter.model_name} ({matter.checkpoint or 'random weights: no shipped model found'}), "
+        f"model {matter.model_name} ({'random weights' if matter.random_weights else matter.checkpoint}), "
         f"{stats.frames_written} frames {w}x{h} in {stats.elapsed_s:.1f} s: {stats.fps:.1f} FPS end to end"
     )
     if truth is not None:
@@ -395,9 +408,11 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--band", type=int, help="remake the keyframe's trimap with this band (px)")
     p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
     p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
-    p.add_argument("--engine", default="eager")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--engine", default="eager", choices=defaults.ENGINES)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=defaults.PRECISIONS, help="fp16 needs CUDA")
     p.add_argument("--internal-size", type=int, help="flashvid-rt internal resolution (long side, px)")
+    p.add_argument("--random-weights", action="store_true", help="untrained weights, for speed tests only")
     p.add_argument("--background", default="#00ff00", help="image, video, #RRGGBB, blur[:STRENGTH] or none")
     p.add_argument("--despill", type=float, default=1.0, help="0..1 edge despill (default 1)")
     p.add_argument("--smooth", type=float, default=0.0, help="0..0.95 temporal smoothing of alpha")
@@ -417,7 +432,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
     p.add_argument("--band", type=int, help="trimap band in pixels (default: 3.5 %% of the shorter side)")
     p.add_argument("--estimator", choices=["pixel", "histogram"], default="pixel", help="ratio map estimator")
-    p.add_argument("--threshold", type=float, default=defaults.RATIO_THRESHOLD, help="confident ratio threshold (default %(default)s)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=defaults.RATIO_THRESHOLD,
+        help="confident ratio threshold (default %(default)s)",
+    )
     p.add_argument("--negative-points", type=int, default=0, help="negative points from the lowest-ratio areas")
     p.add_argument("--resize", action="store_true", help="scale the no-flash image to the flash image's size")
     p.add_argument("--device", default="cpu", help="device for SAM: cpu or cuda")
@@ -442,13 +462,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = sub.add_parser("bench", help="per-frame latency / FPS per model, engine, precision and size")
     p.add_argument("--model", action="append", choices=sorted(MODELS), help="repeatable; default flashvid-rt")
     p.add_argument("--engine", action="append", help="repeatable: eager, compiled, onnx, tensorrt, auto")
-    p.add_argument("--precision", action="append", choices=["fp32", "fp16", "bf16"], help="repeatable; default fp32")
+    p.add_argument("--precision", action="append", choices=defaults.PRECISIONS, help="repeatable; default fp32")
     p.add_argument("--size", action="append", help="360p, 720p, 1080p, 2160p or WxH (repeatable)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--frames", type=int, default=50, help="timed frames after warm-up (default 50)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
-    p.add_argument("--checkpoint")
+    p.add_argument("--checkpoint", help="weights (default: the shipped ones)")
+    p.add_argument("--random-weights", action="store_true", help="untrained weights (speed does not depend on them)")
     p.add_argument("--json", help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
     handlers["bench"] = _cmd_bench

@@ -8,20 +8,11 @@ All tensors are [1, C, H, W] float in 0..1.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from flashvid.errors import InputError
-from flashvid.imageio import read_image
-
-VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 
 
 def _to_tensor(img: np.ndarray, like: Tensor) -> Tensor:
@@ -67,25 +58,6 @@ class ImageBackground(Background):
         return self._cache[1]
 
 
-class VideoBackground(Background):
-    """A video background that loops; frames are cover-fitted to the output size."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from flashvid.video.sources import VideoFile
-
-        self.video = VideoFile(path)
-        self._it: Iterator | None = None
-
-    def __call__(self, frame: Tensor) -> Tensor:
-        if self._it is None:
-            self._it = iter(self.video)
-        f = next(self._it, None)
-        if f is None:  # loop
-            self._it = iter(self.video)
-            f = next(self._it)
-        return _to_tensor(cover_fit(f.image, frame.shape[3], frame.shape[2]), frame)
-
-
 class BlurBackground(Background):
     """The frame itself, blurred with a Gaussian of `strength` pixels (computed at a quarter size when large)."""
 
@@ -109,29 +81,6 @@ class TransparentBackground(Background):
 
     def __call__(self, frame: Tensor) -> None:
         return None
-
-
-def parse_background(spec: str | None) -> Background:
-    """``#RRGGBB`` | ``blur`` | ``blur:STRENGTH`` | ``none`` / ``transparent`` | an image file | a video file."""
-    if spec is None or spec.lower() in ("none", "transparent"):
-        return TransparentBackground()
-    s = spec.strip()
-    if s.startswith("#") and len(s) == 7:
-        try:
-            return ColorBackground(tuple(int(s[i : i + 2], 16) for i in (1, 3, 5)))  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise InputError(f"background {spec!r}: not a colour; write it as #00ff00") from exc
-    if s.lower() == "blur" or s.lower().startswith("blur:"):
-        try:
-            return BlurBackground(float(s.split(":", 1)[1]) if ":" in s else 20.0)
-        except ValueError as exc:
-            raise InputError(f"background {spec!r}: write the blur strength in pixels, e.g. blur:25") from exc
-    p = Path(s)
-    if not p.exists():
-        raise InputError(f"{p}: no such background file; give an image, a video, #RRGGBB, blur or none")
-    if p.suffix.lower() in VIDEO_EXT:
-        return VideoBackground(p)
-    return ImageBackground(read_image(p))
 
 
 class Compositor:

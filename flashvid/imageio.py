@@ -93,6 +93,8 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = atomic_path(p)
     try:
         yield tmp
+        if tmp.is_file():  # some writers create 0600 files: give the result the usual rw-r--r-- (or the old file's)
+            os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o644)
         os.replace(tmp, p)
     finally:
         tmp.unlink(missing_ok=True)

@@ -66,8 +66,9 @@ class FlashMatter:
 
     Args:
         model: a registered model name (``flashvid-rt`` or ``dfm-official``).
-        checkpoint: weights to load; None takes the shipped ones (assets/models) when there are, else random
-            weights (for tests and benchmarks).
+        checkpoint: weights to load; None takes the shipped ones (flashvid.assets/models). A model that ships
+            none (dfm-official) needs a checkpoint: without one it is an error, never silent random weights.
+        random_weights: run untrained weights on purpose (benchmarks, tests); `checkpoint` must then be None.
         engine: ``"eager"``, ``"compiled"``, ``"onnx"``, ``"tensorrt"`` or ``"auto"`` (see `engines`); built when
             the keyframe is set, for its frame size.
         device: ``"cpu"`` or ``"cuda"``.
@@ -82,6 +83,7 @@ class FlashMatter:
         engine: str = "eager",
         device: str | torch.device = "cpu",
         precision: str = "fp32",
+        random_weights: bool = False,
         **settings: Any,
     ) -> None:
         from flashvid.engines import get_engine
@@ -93,7 +95,17 @@ class FlashMatter:
         if not ok:
             raise EngineError(f"engine {engine} cannot run here: {why}")
         self.precision = precision
-        self.checkpoint = checkpoint if checkpoint is not None else default_checkpoint(model)
+        if random_weights and checkpoint is not None:
+            raise InputError("give either a checkpoint or random_weights=True (--random-weights), not both")
+        self.checkpoint = checkpoint if checkpoint is not None or random_weights else default_checkpoint(model)
+        if self.checkpoint is None and not random_weights:
+            from flashvid.errors import CheckpointError
+
+            expected = assets.path("models", f"{model}.safetensors")
+            raise CheckpointError(
+                f"{expected}: no weights for {model}; give --checkpoint PATH (or --random-weights for speed tests)"
+            )
+        self.random_weights = random_weights
         self.model = build_model(model, self.checkpoint, **settings).to(self.device)
         self.model_name = model
         self.engine = engine

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 import torch
 
-from flashvid.compose import BlurBackground, ColorBackground, Compositor, ImageBackground, cover_fit, parse_background
+from flashvid.compose import BlurBackground, ColorBackground, Compositor, ImageBackground, cover_fit
 from flashvid.errors import InputError
 from flashvid.keyframe import Keyframe
 from flashvid.matter import FlashMatter
+from flashvid.video.background import parse_background
 from flashvid.video.pipeline import run
 from flashvid.video.sinks import PngSequenceSink, SinkFrame, UdpSink, VideoSink
 from flashvid.video.sources import ArraySource, ImageFolder, VideoFile

@@ -42,11 +42,12 @@ from PyQt6.QtWidgets import (
 )
 
 from flashvid import defaults
-from flashvid.compose import BlurBackground, ColorBackground, Compositor, TransparentBackground, parse_background
+from flashvid.compose import BlurBackground, ColorBackground, Compositor, TransparentBackground
 from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
 from flashvid.matter import FlashMatter
 from flashvid.network import MODELS
+from flashvid.video.background import parse_background
 from flashvid.video.sinks import FORMATS, UdpSink, VirtualCamSink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
 

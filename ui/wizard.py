@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 from flashvid.ui.preview import to_qimage
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
@@ -38,7 +37,6 @@ from PyQt6.QtWidgets import (
 from flashvid.errors import FlashvidError
 from flashvid.imageio import read_image
 from flashvid.keyframe import Keyframe, make_keyframe
-from flashvid.keyframe.trimap import make_trimap
 from flashvid.viz import mask_overlay, ratio_with_points, trimap_overlay
 
 Grab = Callable[[], np.ndarray]
@@ -265,29 +263,12 @@ class KeyframeWizard(QDialog):
         kf = self.keyframe
         if kf is None:
             return
-        from flashvid.keyframe import make_segmenter
-
-        points = np.vstack([kf.points, [[x, y]]]).astype(np.float32)
-        labels = np.append(kf.labels, label).astype(np.int32)
-        ratio = kf.ratio.copy()
-        r = max(3, round(0.03 * max(ratio.shape)))
-        cv2.circle(ratio, (round(x), round(y)), r, 1.0 if label == 1 else 0.0, -1)  # GrabCut seeds from the ratio
-        seg = make_segmenter(
+        self.keyframe = kf.with_points(
+            [(x, y)],
+            [label],
             sam_checkpoint=self.settings.get("sam_checkpoint"),
             sam_type=self.settings.get("sam_type"),
             device=self.settings.get("device", "cpu"),
-        )
-        mask = (seg.segment(kf.flash, ratio, points, labels) > 0).astype(np.uint8)
-        band = int(kf.settings.get("band", 0)) or None
-        self.keyframe = Keyframe(
-            kf.flash,
-            kf.noflash,
-            ratio,
-            points,
-            labels,
-            mask,
-            make_trimap(mask, band, ratio),
-            {**kf.settings, "edited": True},
         )
         self.extra_points.append((x, y, label))
         self.refresh()
@@ -302,6 +283,5 @@ class KeyframeWizard(QDialog):
         if kf is None:
             return
         value = {1: 255, 2: 128, 3: 0}[self.brush.currentIndex()]
-        cv2.circle(kf.trimap, (round(x), round(y)), self.brush_size.value(), int(value), -1)
-        kf.settings["edited"] = True
+        self.keyframe = kf.with_strokes([(x, y, self.brush_size.value(), value)])
         self.refresh()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,52 @@ class Keyframe:
             make_trimap(self.mask, band, self.ratio),
             {**self.settings, "band": int(band)},
         )
+
+    def with_points(
+        self,
+        points: np.ndarray | list[tuple[float, float]],
+        labels: np.ndarray | list[int],
+        *,
+        sam_checkpoint: str | os.PathLike[str] | None = None,
+        sam_type: str | None = None,
+        device: str = "cpu",
+    ) -> Keyframe:
+        """The keyframe segmented again with extra prompts: `points` N x 2 (x, y) pixels, `labels` N (1 subject,
+        0 background). SAM re-prompts with all points; GrabCut re-seeds (each point also marks a disc of the
+        ratio map as sure subject / sure background). The trimap is remade at the keyframe's band."""
+        pts = np.asarray(points, np.float32).reshape(-1, 2)
+        lab = np.asarray(labels, np.int32).reshape(-1)
+        if len(pts) != len(lab):
+            raise InputError(f"{len(pts)} points but {len(lab)} labels; give one label (1 or 0) per point")
+        ratio = self.ratio.copy()
+        r = max(3, round(0.03 * max(ratio.shape)))
+        for (x, y), label in zip(pts, lab, strict=True):
+            cv2.circle(ratio, (round(float(x)), round(float(y))), r, 1.0 if label == 1 else 0.0, -1)
+        all_pts = np.vstack([self.points.reshape(-1, 2), pts]).astype(np.float32)
+        all_lab = np.append(self.labels, lab).astype(np.int32)
+        seg = make_segmenter(sam_checkpoint=sam_checkpoint, sam_type=sam_type, device=device)
+        mask = (seg.segment(self.flash, ratio, all_pts, all_lab) > 0).astype(np.uint8)
+        band = int(self.settings.get("band", 0)) or None
+        return Keyframe(
+            self.flash,
+            self.noflash,
+            ratio,
+            all_pts,
+            all_lab,
+            mask,
+            make_trimap(mask, band, ratio),
+            {**self.settings, "edited": True},
+        )
+
+    def with_strokes(self, strokes: list[tuple[float, float, int, int]]) -> Keyframe:
+        """The keyframe with its trimap painted: each stroke (x, y, radius px, value 0 / 128 / 255) is a filled
+        disc of background / unknown / subject."""
+        tri = self.trimap.copy()
+        for x, y, radius, value in strokes:
+            if value not in (0, 128, 255):
+                raise InputError(f"trimap value {value}: paint 0 (background), 128 (unknown) or 255 (subject)")
+            cv2.circle(tri, (round(x), round(y)), max(1, int(radius)), int(value), -1)
+        return replace(self, trimap=tri, settings={**self.settings, "edited": True})
 
     def summary(self) -> dict[str, float]:
         """Subject area (% of the frame), positive points, mean ratio inside and outside the mask."""
@@ -179,20 +225,37 @@ def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = 
         )
 
 
+SEGMENTERS = ("auto", "person", "grabcut", "sam")
+
+
 def make_segmenter(
-    segmenter: str | Segmenter = "grabcut",
+    segmenter: str | Segmenter = "auto",
     sam_checkpoint: str | os.PathLike[str] | None = None,
     sam_type: str | None = None,
     device: str = "cpu",
 ) -> Segmenter:
-    """``"grabcut"`` (default, no weights), ``"sam"`` (needs `sam_checkpoint`), or a ready segmenter."""
+    """``"auto"`` (default: SAM when a checkpoint is given, else the shipped person segmenter fused with the flash,
+    falling back to GrabCut for subjects that are not people), ``"person"`` (the same), ``"grabcut"`` (no
+    weights), ``"sam"`` (needs `sam_checkpoint`), or a ready segmenter."""
     if not isinstance(segmenter, str):
         return segmenter
-    if segmenter == "sam" or sam_checkpoint is not None:
+    if segmenter == "sam" or (segmenter == "auto" and sam_checkpoint is not None):
         return SamSegmenter(sam_checkpoint, model_type=sam_type, device=device)
+    if segmenter in ("auto", "person"):
+        from flashvid.keyframe.person import PersonFlashSegmenter
+
+        return PersonFlashSegmenter()
     if segmenter == "grabcut":
         return GrabCutSegmenter()
-    raise ValueError(f"segmenter must be 'grabcut' or 'sam', got {segmenter!r}")
+    raise ValueError(f"segmenter must be one of {', '.join(SEGMENTERS)}, got {segmenter!r}")
+
+
+def segmenter_name(seg: Segmenter) -> str:
+    """What segmented the last keyframe, for the keyframe file and the summaries."""
+    choice = getattr(seg, "last_choice", "")
+    return (
+        f"{getattr(seg, 'name', type(seg).__name__)}: {choice}" if choice else getattr(seg, "name", type(seg).__name__)
+    )
 
 
 def make_keyframe(
@@ -202,7 +265,7 @@ def make_keyframe(
     estimator: str = "pixel",
     threshold: float = defaults.RATIO_THRESHOLD,
     band: int | None = None,
-    segmenter: str | Segmenter = "grabcut",
+    segmenter: str | Segmenter = "auto",
     sam_checkpoint: str | os.PathLike[str] | None = None,
     sam_type: str | None = None,
     device: str = "cpu",
@@ -218,7 +281,8 @@ def make_keyframe(
         threshold: normalised ratio at or above which a pixel is a confident subject pixel.
         band: trimap band in pixels (None: `default_band`, 3.5 % of the shorter side); the band also widens
             where the ratio map disagrees with the mask (`flashvid.keyframe.trimap.make_trimap`).
-        segmenter: ``"grabcut"``, ``"sam"`` or any `Segmenter`.
+        segmenter: ``"auto"`` (the shipped person segmenter fused with the flash, GrabCut for non-people, SAM
+            when a checkpoint is given), ``"person"``, ``"grabcut"``, ``"sam"`` or any `Segmenter`.
         sam_checkpoint, sam_type, device: for SAM (a checkpoint implies ``segmenter="sam"``).
         resize: scale the no-flash image to the flash image's size instead of refusing different sizes.
         names: how the two inputs are named in error messages (file names from the CLI).
@@ -250,7 +314,7 @@ def make_keyframe(
     band_px = default_band(h, w) if band is None else int(band)
     record = {
         **settings.to_dict(),
-        "segmenter": type(seg).__name__,
+        "segmenter": segmenter_name(seg),
         "band": band_px,
         "strength": round(prior.strength, 4),
         "exposure": round(prior.exposure, 4),

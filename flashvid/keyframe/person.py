@@ -77,3 +77,76 @@ class PersonSegmenter:
             prob = self._it.get_tensor(self._out)[0, :, :, 0].copy()
         prob = prob[y0 : y0 + nh, x0 : x0 + nw]
         return np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0).astype(np.float32)
+
+
+class PersonFlashSegmenter:
+    """The keyframe's segmenter for people: the flash decides WHICH subject, the person segmenter gives its
+    silhouette.
+
+    The person segmenter's mask (probability > 0.5) is split into connected people. A person is the subject when
+    the flash prior's positive points fall on them; of several, those the flash lit most (mean ratio at least
+    `keep_ratio` of the brightest's) are kept, so a person further back is left out. When the positive points
+    mostly miss every person (`min_inside`), the subject is not a person (an object, an animal) and `fallback`
+    (GrabCut, or SAM) segments it instead. `last_choice` says which path the last call took.
+    """
+
+    def __init__(
+        self,
+        person: PersonSegmenter | None = None,
+        fallback: object | None = None,
+        min_inside: float = 0.5,
+        keep_ratio: float = 0.6,
+    ) -> None:
+        from flashvid.keyframe.segment import GrabCutSegmenter
+
+        self.person = person or PersonSegmenter()
+        self.fallback = fallback or GrabCutSegmenter()
+        self.min_inside, self.keep_ratio = min_inside, keep_ratio
+        self.last_choice = ""
+        self.last_probability: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        fb = getattr(self.fallback, "name", type(self.fallback).__name__)
+        return f"person ({self.person.name}) + flash; else {fb}"
+
+    def segment(self, image: np.ndarray, ratio: np.ndarray, points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        from flashvid.keyframe.segment import fill_holes
+
+        h, w = ratio.shape
+        prob = self.person(image)
+        self.last_probability = prob
+        n, cc = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
+        pos = np.asarray(points, np.float32).reshape(-1, 2)[np.asarray(labels).reshape(-1) == 1]
+        px = np.clip(np.round(pos[:, 0]).astype(int), 0, w - 1)
+        py = np.clip(np.round(pos[:, 1]).astype(int), 0, h - 1)
+        hit_ids = cc[py, px] if len(pos) else np.zeros(0, int)
+        people = []
+        for i in range(1, n):
+            comp = cc == i
+            if comp.sum() < 0.002 * h * w:
+                continue
+            people.append((i, float(ratio[comp].mean()), int((hit_ids == i).sum())))
+        hits = sum(k for _, _, k in people)
+        if not people or not len(pos) or hits / len(pos) < self.min_inside:
+            self.last_choice = "not a person: " + getattr(self.fallback, "name", type(self.fallback).__name__)
+            return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
+        neg = np.asarray(points, np.float32).reshape(-1, 2)[np.asarray(labels).reshape(-1) == 0]
+        vetoed = (
+            set(
+                cc[
+                    np.clip(np.round(neg[:, 1]).astype(int), 0, h - 1),
+                    np.clip(np.round(neg[:, 0]).astype(int), 0, w - 1),
+                ].tolist()
+            )
+            if len(neg)
+            else set()
+        )
+        lit = [(i, r) for i, r, k in people if k > 0 and i not in vetoed]
+        if not lit:
+            self.last_choice = "every lit person was marked background: " + getattr(self.fallback, "name", "GrabCut")
+            return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
+        best = max(r for _, r in lit)
+        keep = [i for i, r in lit if r >= self.keep_ratio * best]
+        self.last_choice = f"person ({len(keep)} of {len(people)} found)"
+        return fill_holes(np.isin(cc, keep).astype(np.uint8))

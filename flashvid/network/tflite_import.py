@@ -53,7 +53,7 @@ def read_tflite_convs(path: str | os.PathLike[str]) -> list[tuple[str, np.ndarra
     try:
         model = tflite.Model.GetRootAsModel(data, 0)
         graph = model.Subgraphs(0)
-    except Exception as exc:  # noqa: BLE001 - flatbuffers raises assorted errors on foreign bytes
+    except Exception as exc:
         raise CheckpointError(f"{path}: not a TFLite flatbuffer ({type(exc).__name__}); give the .tflite file") from exc
     names = {v: k for k, v in tflite.BuiltinOperator.__dict__.items() if not k.startswith("_")}
     out = []
@@ -101,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     net = convert_mobilenet_v2(args.tflite, classifier=args.classifier)
     digest = hashlib.sha256(Path(args.tflite).read_bytes()).hexdigest()
     sd = {k: v.contiguous() for k, v in net.state_dict().items()}
-    meta = {"format": "flashvid-pretrained", "network": "mobilenet_v2_1.0", "source_sha256": digest,
-            "source": Path(args.tflite).name, "licence": "Apache-2.0"}
+    meta = {
+        "format": "flashvid-pretrained",
+        "network": "mobilenet_v2_1.0",
+        "source_sha256": digest,
+        "source": Path(args.tflite).name,
+        "licence": "Apache-2.0",
+    }
     with atomic_output(args.out) as tmp:
         save_file(sd, str(tmp), metadata=meta)
     print(f"{args.out}: {sum(v.numel() for v in sd.values()):,} weights from {Path(args.tflite).name}")

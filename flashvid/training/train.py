@@ -282,7 +282,10 @@ def perturbed_prior(alpha: torch.Tensor, size: tuple[int, int], gen: torch.Gener
                 x = F.avg_pool2d(x, 9, 1, 4, count_include_pad=False)
             if u[4] < 0.2:  # a false blob on the background
                 h, w = size
-                y0, x0 = int(torch.randint(0, h - h // 4, (1,), generator=gen)), int(torch.randint(0, w - w // 4, (1,), generator=gen))
+                y0, x0 = (
+                    int(torch.randint(0, h - h // 4, (1,), generator=gen)),
+                    int(torch.randint(0, w - w // 4, (1,), generator=gen)),
+                )
                 x = x.clone()
                 x[..., y0 : y0 + h // 5, x0 : x0 + w // 5] = 1.0
         out.append(x)

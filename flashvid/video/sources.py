@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -32,6 +33,20 @@ class Frame:
     image: np.ndarray
     time: float
     index: int
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What the pipeline reads: frames with their times, a size and a rate. `VideoFile`, `Webcam`, `ImageFolder`
+    and `ArraySource` are sources; files and folders also have ``len()``."""
+
+    width: int
+    height: int
+    fps: float
+    rate: Fraction
+    has_audio: bool
+
+    def __iter__(self) -> Iterator[Frame]: ...
 
 
 class VideoFile:
@@ -124,6 +139,7 @@ class Webcam:
         self.width = int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        self.rate = Fraction(self.fps).limit_denominator(1001)
         self.has_audio = False
         self.exposure_locked = self.lock_exposure() if lock_exposure else False
         self._closed = False
@@ -200,8 +216,13 @@ class ArraySource:
             yield Frame(np.ascontiguousarray(f), i / self.fps, i)
 
 
-def open_source(spec: str | os.PathLike[str] | int) -> VideoFile | Webcam | ImageFolder:
-    """A camera index ("0"), a device path (/dev/videoN), a folder of images, or a video file."""
+def open_source(spec: str | os.PathLike[str] | int | np.ndarray | Source, fps: float = 30.0) -> Source:
+    """A camera index ("0"), a device path (/dev/videoN), a folder of images, a video file, frames in memory
+    (T x H x W x 3 uint8 at `fps`), or a `Source` as it is."""
+    if isinstance(spec, np.ndarray):
+        return ArraySource(spec, fps)
+    if isinstance(spec, Source) and not isinstance(spec, (str, os.PathLike)):
+        return spec
     text = str(spec)
     if text.isdigit():
         return Webcam(int(text))

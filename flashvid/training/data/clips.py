@@ -296,5 +296,16 @@ def clip_from_video(
     noflash = imgs[0]
     tri, mask, source = _keyframe_trimap(flash, noflash, alphas[0], trimap)
     colour = np.stack(imgs[1:]).astype(np.float32) / 255.0
-    return Clip(flash, noflash, tri, source, np.stack(imgs[1:]), np.stack(alphas[1:]), colour, colour,
-                alphas[0], mask, fine=False)
+    return Clip(
+        flash,
+        noflash,
+        tri,
+        source,
+        np.stack(imgs[1:]),
+        np.stack(alphas[1:]),
+        colour,
+        colour,
+        alphas[0],
+        mask,
+        fine=False,
+    )

@@ -1,0 +1,168 @@
+"""The library's one assembly: source -> keyframe -> matter -> compositor -> sinks.
+
+    import flashvid
+    stats = flashvid.matte_video("clip.mp4", "out.mp4", keyframe="kf.flashkey", background="beach.jpg")
+
+`flashvid export`, `stream`, `demo`, `bench --e2e` and the studio are thin callers of `matte_video` or of the
+builders it is made of (`open_keyframe`, `make_matter`, `make_compositor`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flashvid import defaults
+from flashvid.errors import InputError
+
+if TYPE_CHECKING:
+    from flashvid.compose import Compositor
+    from flashvid.keyframe import Keyframe
+    from flashvid.matter import FlashMatter
+    from flashvid.video.pipeline import RunStats
+    from flashvid.video.sinks import Sink
+    from flashvid.video.sources import Source
+
+
+def open_keyframe(
+    keyframe: Keyframe | str | os.PathLike[str] | tuple[np.ndarray, np.ndarray],
+    *,
+    band: int | None = None,
+    sam_checkpoint: str | os.PathLike[str] | None = None,
+) -> Keyframe:
+    """A `Keyframe` from itself, a .flashkey file, or a (flash, noflash) pair of H x W x 3 uint8 RGB images;
+    `band` remakes its trimap with that unknown-band width in pixels."""
+    from flashvid.keyframe import Keyframe, make_keyframe
+
+    if isinstance(keyframe, Keyframe):
+        kf = keyframe
+    elif isinstance(keyframe, tuple):
+        kf = make_keyframe(keyframe[0], keyframe[1], sam_checkpoint=sam_checkpoint)
+    else:
+        kf = Keyframe.load(keyframe)
+    return kf.with_band(band) if band else kf
+
+
+def make_matter(
+    model: str = defaults.MODEL,
+    checkpoint: str | os.PathLike[str] | None = None,
+    *,
+    engine: str = "eager",
+    device: str = "cpu",
+    precision: str = "fp32",
+    internal_size: int | None = None,
+    random_weights: bool = False,
+) -> FlashMatter:
+    """A `FlashMatter` (see there); `internal_size` sets flashvid-rt's internal resolution."""
+    from flashvid.matter import FlashMatter
+
+    settings = {"internal_size": internal_size} if internal_size else {}
+    return FlashMatter(
+        model, checkpoint, engine=engine, device=device, precision=precision, random_weights=random_weights, **settings
+    )
+
+
+def make_compositor(background: str | None = "#00ff00", *, despill: float = 0.5, smoothing: float = 0.0) -> Compositor:
+    """A `Compositor` over `background`: an image, a video (looped), ``#RRGGBB``, ``blur[:STRENGTH]`` or
+    None / ``none`` (transparent)."""
+    from flashvid.compose import Compositor
+    from flashvid.video.background import parse_background
+
+    return Compositor(parse_background(background), despill=despill, smoothing=smoothing)
+
+
+def matte_video(
+    input: str | os.PathLike[str] | int | np.ndarray | Source,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    keyframe: Keyframe | str | os.PathLike[str] | tuple[np.ndarray, np.ndarray],
+    background: str | None = "#00ff00",
+    format: str = "mp4",
+    model: str = defaults.MODEL,
+    checkpoint: str | os.PathLike[str] | None = None,
+    engine: str = "eager",
+    device: str = "cpu",
+    precision: str = "fp32",
+    internal_size: int | None = None,
+    band: int | None = None,
+    despill: float = 0.5,
+    smoothing: float = 0.0,
+    audio: bool = True,
+    live: bool = False,
+    sinks: Sequence[Sink] = (),
+    matter: FlashMatter | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    random_weights: bool = False,
+) -> RunStats:
+    """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
+
+    Args:
+        input: a video file, an image folder, a camera index, frames T x H x W x 3 uint8 RGB, or a `Source`.
+        output: the file (or PNG folder) to write in `format` (mp4 keeps the input's audio; prores, webm and
+            png keep alpha; matte writes the alpha as video); None writes only to `sinks`.
+        keyframe: a `Keyframe`, a .flashkey file, or a (flash, noflash) image pair.
+        background, despill, smoothing: the compositor's settings (see `make_compositor`).
+        model, checkpoint, engine, device, precision, internal_size, random_weights: the matter's (see
+            `make_matter`); or pass a ready `matter` to reuse a built engine.
+        live: drop frames to stay current (cameras) instead of matting every frame (files).
+        sinks: further sinks (a preview, a virtual camera, UDP).
+        progress: ``progress(done, total)`` after each frame (total 0 when unknown).
+        cancel: set it to stop early; the outputs keep what was done.
+
+    Returns the run's `RunStats` (frames read / written / dropped, time, FPS, latency).
+    """
+    from flashvid.video.pipeline import run
+    from flashvid.video.sinks import FORMATS, make_sink, output_path
+    from flashvid.video.sources import VideoFile, open_source
+
+    if output is not None and format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    kf = open_keyframe(keyframe, band=band)
+    compositor = make_compositor(background, despill=despill, smoothing=smoothing)
+    source = open_source(input)
+    if matter is None:
+        matter = make_matter(
+            model,
+            checkpoint,
+            engine=engine,
+            device=device,
+            precision=precision,
+            internal_size=internal_size,
+            random_weights=random_weights,
+        )
+    matter.set_keyframe(kf)
+    total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
+    with ExitStack() as stack:
+        all_sinks = list(sinks)
+        if output is not None:
+            out = output_path(output, format)
+            has_audio = isinstance(source, VideoFile) and source.has_audio and audio
+            sink = make_sink(format, out, source.width, source.height, source.rate, source.path if has_audio else None)  # type: ignore[attr-defined]
+            all_sinks.insert(0, stack.enter_context(sink))
+        return run(
+            source,
+            matter,
+            compositor,
+            all_sinks,
+            live=live,
+            queue_size=1 if live else 4,
+            progress=progress,
+            cancel=cancel,
+            total=total,
+        )
+
+
+def describe(stats: RunStats, output: str | os.PathLike[str] | None) -> str:
+    """One line for the user about a finished run."""
+    where = f"{Path(output)}: " if output is not None else ""
+    return f"{where}{stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS)"
+
+
+__all__ = ["describe", "make_compositor", "make_matter", "matte_video", "open_keyframe"]
