@@ -44,9 +44,9 @@ class AutoEngine:
                 eng = ENGINES[name]()
                 ok, why = eng.available(device)
                 if ok:
-                    log.warning("engine auto: %s on %s (%s)", name, device, why)
+                    log.info("engine auto: %s on %s (%s)", name, device, why)
                     return eng.build(model, example_frame, "fp16" if precision == "fp32" else precision, device)
-                log.warning("engine auto: not %s: %s", name, why)
+                log.info("engine auto: not %s: %s", name, why)
         candidates: dict[str, Runner] = {"eager": ENGINES["eager"]().build(model, example_frame, precision, device)}
         onnx = ENGINES["onnx"]()
         if precision == "fp32" and onnx.available(device)[0]:
@@ -55,7 +55,7 @@ class AutoEngine:
             candidates["onnx"] = onnx.build(copy.deepcopy(model), example_frame, precision, device)
         times = {name: _probe(r, example_frame.to(device)) for name, r in candidates.items()}
         best = min(times, key=times.get)
-        log.warning(
+        log.info(
             "engine auto: %s (%s per frame at %s)",
             best,
             ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in times.items()),

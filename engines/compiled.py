@@ -54,7 +54,7 @@ class CompiledEngine:
         tri[:, 1] = 1
         kf = runner.encode_keyframe(example_frame, tri)
         rec = runner.initial_state(example_frame)
-        log.warning(
+        log.info(
             "compiling %s for %s (%s, %s): the first call may take a minute",
             getattr(model, "model_name", "model"),
             tuple(example_frame.shape),
@@ -64,5 +64,5 @@ class CompiledEngine:
         t0 = time.perf_counter()
         for _ in range(3 if runner.cuda_graphs else 1):  # CUDA graphs record on the second / third call
             _, _, *rec = runner(example_frame, *kf, *rec)
-        log.warning("compiled in %.1f s", time.perf_counter() - t0)
+        log.info("compiled in %.1f s", time.perf_counter() - t0)
         return runner

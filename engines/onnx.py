@@ -50,7 +50,7 @@ def export_onnx(
         dynamic[f"r{i}i"] = {2: f"r{i}h", 3: f"r{i}w"}
         dynamic[f"r{i}o"] = {2: f"r{i}h", 3: f"r{i}w"}
     for i in range(len(keyframe)):
-        dynamic[f"k{i}"] = {d: f"k{i}d{d}" for d in range(1, keyframe[i].dim() - 1)}
+        dynamic[f"k{i}"] = {d: f"k{i}d{d}" for d in range(1, keyframe[i].dim())}
     with atomic_output(path) as tmp, warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(

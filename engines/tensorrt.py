@@ -72,7 +72,7 @@ def build_program(model: nn.Module, inputs: tuple[Tensor, ...], precision: str, 
     step = _Step(model).eval()
 
     def build(path: Path) -> None:
-        log.warning(
+        log.info(
             "building a TensorRT %s engine for %s on %s (first time only: minutes)",
             precision,
             tuple(inputs[0].shape),
@@ -89,7 +89,7 @@ def build_program(model: nn.Module, inputs: tuple[Tensor, ...], precision: str, 
             truncate_double=True,
         )
         torch_tensorrt.save(trt, str(path), inputs=list(inputs))
-        log.warning("TensorRT engine built in %.0f s", time.perf_counter() - t0)
+        log.info("TensorRT engine built in %.0f s", time.perf_counter() - t0)
 
     def load(path: Path) -> nn.Module:
         return torch.export.load(str(path)).module().to(device)

@@ -22,7 +22,7 @@ from flashvid import defaults
 from flashvid.errors import InputError
 
 if TYPE_CHECKING:
-    from flashvid.compose import Compositor
+    from flashvid.compose import Background, Compositor
     from flashvid.keyframe import Keyframe
     from flashvid.matter import FlashMatter
     from flashvid.video.pipeline import RunStats
@@ -68,13 +68,16 @@ def make_matter(
     )
 
 
-def make_compositor(background: str | None = "#00ff00", *, despill: float = 0.5, smoothing: float = 0.0) -> Compositor:
-    """A `Compositor` over `background`: an image, a video (looped), ``#RRGGBB``, ``blur[:STRENGTH]`` or
-    None / ``none`` (transparent)."""
-    from flashvid.compose import Compositor
+def make_compositor(
+    background: str | Background | None = "#00ff00", *, despill: float = 0.5, smoothing: float = 0.0
+) -> Compositor:
+    """A `Compositor` over `background`: an image, a video (looped), ``#RRGGBB``, ``blur[:STRENGTH]``, None /
+    ``none`` (transparent), or a ready `Background`."""
+    from flashvid.compose import Background, Compositor
     from flashvid.video.background import parse_background
 
-    return Compositor(parse_background(background), despill=despill, smoothing=smoothing)
+    bg = background if isinstance(background, Background) else parse_background(background)
+    return Compositor(bg, despill=despill, smoothing=smoothing)
 
 
 def matte_video(
@@ -82,7 +85,7 @@ def matte_video(
     output: str | os.PathLike[str] | None = None,
     *,
     keyframe: Keyframe | str | os.PathLike[str] | tuple[np.ndarray, np.ndarray],
-    background: str | None = "#00ff00",
+    background: str | Background | None = "#00ff00",
     format: str = "mp4",
     model: str = defaults.MODEL,
     checkpoint: str | os.PathLike[str] | None = None,

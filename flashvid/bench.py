@@ -13,6 +13,7 @@ import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -194,3 +195,41 @@ def bench_file_pipeline(
             matter=matter,
         )
     return {"frames": stats.frames_written, "seconds": stats.elapsed_s, "fps": stats.fps}
+
+
+def bench_rvm_side_by_side(
+    width: int = 1280, height: int = 720, *, frames: int = 30, warmup: int = 5, compiled: bool = True
+) -> list[dict[str, float | str]]:
+    """Median per-frame latency of flashvid-rt and of RobustVideoMatting-MobileNetV3 (`flashvid.bench_rvm`, RVM's
+    portrait downsample ratio for the size) at one size, interleaved in one run on this device (CPU), eager and,
+    with `compiled`, torch.compile for both. Random weights for both: speed does not depend on them."""
+    from flashvid.bench_rvm import RVMMobileNetV3
+    from flashvid.network import build_model
+
+    ratio = 0.375 if max(width, height) <= 1280 else 0.25
+    g = torch.Generator().manual_seed(0)
+    frame = torch.rand(1, 3, height, width, generator=g)
+    tri = torch.zeros(1, 3, height, width)
+    tri[:, 1] = 1.0
+    ours = build_model("flashvid-rt").eval()
+    rvm = RVMMobileNetV3(ratio).eval()
+    runs: list[tuple[str, Any]] = []
+    with torch.inference_mode():
+        kf = ours.encode_keyframe(frame, tri)
+        rec_ours, rec_rvm = ours.initial_state(frame), rvm.initial_state(frame)
+        variants = [("eager", ours, rvm)]
+        if compiled:
+            variants.append(("compiled", torch.compile(ours, dynamic=False), torch.compile(rvm, dynamic=False)))
+        for kind, m_ours, m_rvm in variants:
+            runs.append((f"flashvid-rt {kind}", lambda m=m_ours: m(frame, *kf, *rec_ours)))
+            runs.append((f"RVM-MobileNetV3 {kind} (ratio {ratio})", lambda m=m_rvm: m(frame, *rec_rvm)))
+        times: dict[str, list[float]] = {name: [] for name, _ in runs}
+        for _ in range(warmup):
+            for _, fn in runs:
+                fn()
+        for _ in range(frames):  # interleaved, so both see the same machine state
+            for name, fn in runs:
+                t0 = time.perf_counter()
+                fn()
+                times[name].append((time.perf_counter() - t0) * 1000)
+    return [{"model": name, "size": f"{width}x{height}", "median_ms": float(np.median(t))} for name, t in times.items()]

@@ -7,6 +7,7 @@ status is 2; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -107,6 +108,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = [SIZES[s] if s in SIZES else _size(s) for s in args.size or ["360p", "720p"]]
+    if args.compare_rvm:
+        from flashvid.bench import bench_rvm_side_by_side
+
+        for w, h in sizes:
+            rows = bench_rvm_side_by_side(w, h, frames=args.frames, warmup=args.warmup)
+            for r in rows:
+                print(f"{r['size']}  {r['model']:<40} {r['median_ms']:8.1f} ms", flush=True)
+            if args.json:
+                Path(args.json).write_text(json.dumps(rows, indent=2))
+        return 0
     results = []
     for model in args.model or ["flashvid-rt"]:
         for engine in args.engine or ["eager"]:
@@ -183,17 +194,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         model_alphas,
         write_json,
     )
-    from flashvid.training.train import load_config, load_sources, validation_clips
+    from flashvid.training.train import load_config, load_sources, validation_backgrounds, validation_clips
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_config(args.config, val_clips=args.clips)
-    _, val_fg, bgs = load_sources(cfg)
-    clips = validation_clips(cfg, val_fg, bgs)
+    cfg = load_config(args.config, val_clips=args.clips, size=args.size, frames=args.frames)
     ckpt = args.checkpoint or default_checkpoint(cfg["model"])
     if ckpt is None:
         raise FlashvidError(f"no checkpoint given and none shipped for {cfg['model']}; pass --checkpoint")
     model = build_model(cfg["model"], ckpt)
+    if args.real:
+        from flashvid.training.real_eval import evaluate_real, format_real_table
+
+        names = cfg["validation_videos"]
+        spec = next((s for s in cfg["foregrounds"] if s["kind"] == "people-videos"), None)
+        if spec is None or not names or not Path(spec["path"]).is_dir():
+            raise FlashvidError(f"{args.config}: names no held-apart people videos (validation_videos) that exist")
+        videos = [Path(spec["path"]) / f"{n}.mkv" for n in names]
+        real = evaluate_real(model, videos, frames=args.real_frames)
+        print(f"{len(videos)} held-apart real clips, frames 1..{args.real_frames} after a keyframe on frame 0")
+        print(format_real_table(real))
+        if args.json:
+            Path(args.json).with_suffix(".real.json").write_text(json.dumps(real, indent=2))
+        return 0
+    _, val_fg, bgs = load_sources(cfg)
+    clips = validation_clips(cfg, val_fg, validation_backgrounds(cfg) or bgs)
     methods = {f"{cfg['model']} ({Path(ckpt).name})": lambda c: model_alphas(model, c)}
     if not args.no_baselines:
         methods["flow-mask (DIS warp of the keyframe mask)"] = flow_mask_alphas
@@ -336,8 +361,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     from flashvid.api import matte_video
+    from flashvid.compose import ImageBackground
     from flashvid.demo import contact_sheet, generate_clip, sky_background
-    from flashvid.imageio import read_image, write_image
+    from flashvid.imageio import read_image
     from flashvid.keyframe import make_keyframe
     from flashvid.training.metrics import mse, sad, unknown_region
     from flashvid.video.sinks import PreviewSink, VideoSink
@@ -368,14 +394,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             composites.append(f.composite.copy())
 
     w, h, rate = source.width, source.height, source.rate
-    sky = out / "sky.png"
-    write_image(sky, sky_background(w, h))
+    sky = ImageBackground(sky_background(w, h))
     with VideoSink(out / "cutout.mov", "prores", w, h, rate) as mov:
         stats = matte_video(
             source,
             out / "composite.mp4",
             keyframe=kf,
-            background=str(sky),
+            background=sky,
             matter=matter,
             sinks=[mov, PreviewSink(keep)],
         )
@@ -472,6 +497,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--random-weights", action="store_true", help="untrained weights (speed does not depend on them)")
     p.add_argument("--json", help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
+    p.add_argument(
+        "--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)"
+    )
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")
@@ -489,6 +517,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--config", default=str(assets.path("configs", "flashvid-rt.json")))
     p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
     p.add_argument("--clips", type=int, help="number of validation clips (default: the config's)")
+    p.add_argument("--size", type=int, help="composite size in pixels (default: the config's training size)")
+    p.add_argument("--frames", type=int, help="frames after the keyframe (default: the config's)")
+    p.add_argument("--real", action="store_true", help="real footage: held-apart people clips (IoU, boundary F)")
+    p.add_argument("--real-frames", type=int, default=60, help="frames per real clip after the keyframe")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--threads", type=int)
     p.add_argument("--json", help="write the table as JSON here")
@@ -523,8 +555,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `flashvid` command line; returns the exit status."""
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "size", "") is None:
+    if args.command == "info" and args.size is None:
         args.size = [(1280, 720)]
+    from flashvid.logs import setup_logging
+
+    setup_logging()
     try:
         return handlers[args.command](args)
     except FlashvidError as exc:

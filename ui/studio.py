@@ -11,6 +11,9 @@ def main() -> int:
     except ImportError as exc:
         print(f"flashvid-studio: error: the app needs PyQt6 ({exc}); pip install 'flashvid[ui]'", file=sys.stderr)
         return 2
+    from flashvid.logs import setup_logging
+
+    setup_logging()
     return run()
 
 

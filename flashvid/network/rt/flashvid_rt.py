@@ -94,9 +94,9 @@ class FlashVidRT(nn.Module):
     def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
         """-> (k, v) from the FCM (or (tri16,) without it), then, with the prior, the keyframe's soft mask
         [B,1,h,w] at the internal resolution (fg + half the unknown band)."""
-        soft = trimap_onehot[:, 2:3] + 0.5 * trimap_onehot[:, 1:2]
         if not self.use_trimap:
             trimap_onehot = torch.zeros_like(trimap_onehot)
+        soft = trimap_onehot[:, 2:3] + 0.5 * trimap_onehot[:, 1:2]
         _, img = self._small(flash)
         _, tri = self._small(trimap_onehot)
         tri16 = F.avg_pool2d(tri, 16)
