@@ -217,7 +217,7 @@ def bench_rvm_side_by_side(
     with torch.inference_mode():
         kf = ours.encode_keyframe(frame, tri)
         rec_ours, rec_rvm = ours.initial_state(frame), rvm.initial_state(frame)
-        variants = [("eager", ours, rvm)]
+        variants: list[tuple[str, Any, Any]] = [("eager", ours, rvm)]
         if compiled:
             variants.append(("compiled", torch.compile(ours, dynamic=False), torch.compile(rvm, dynamic=False)))
         for kind, m_ours, m_rvm in variants:

@@ -77,6 +77,8 @@ class RVMMobileNetV3(nn.Module):
             nn.Conv2d(16, 4, 1),
         )
         self.ratio = downsample_ratio
+        self.mean: Tensor
+        self.std: Tensor
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
 

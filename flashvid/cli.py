@@ -113,12 +113,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         for w, h in sizes:
             rows = bench_rvm_side_by_side(w, h, frames=args.frames, warmup=args.warmup)
-            for r in rows:
-                print(f"{r['size']}  {r['model']:<40} {r['median_ms']:8.1f} ms", flush=True)
+            for row in rows:
+                print(f"{row['size']}  {row['model']:<40} {row['median_ms']:8.1f} ms", flush=True)
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=2))
         return 0
-    results = []
+    from flashvid.bench import BenchResult
+
+    results: list[BenchResult] = []
     for model in args.model or ["flashvid-rt"]:
         for engine in args.engine or ["eager"]:
             for precision in args.precision or ["fp32"]:
@@ -145,7 +147,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         for model in args.model or ["flashvid-rt"]:
             for w, h in sizes:
-                r = bench_file_pipeline(
+                e2e = bench_file_pipeline(
                     model,
                     w,
                     h,
@@ -156,8 +158,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                     random_weights=args.random_weights,
                 )
                 print(
-                    f"end to end (decode, matte, composite, encode) {model} {w}x{h}: {r['fps']:.1f} FPS "
-                    f"({r['frames']} frames in {r['seconds']:.1f} s)"
+                    f"end to end (decode, matte, composite, encode) {model} {w}x{h}: {e2e['fps']:.1f} FPS "
+                    f"({e2e['frames']} frames in {e2e['seconds']:.1f} s)"
                 )
     return 0
 
@@ -285,7 +287,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     kf = _keyframe_from_args(args)
     matter = _matter_from_args(args)
     out = output_path(args.out, args.format)
-    total = len(source) if hasattr(source, "__len__") else 0
+    total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
     _install_sigterm()
     bar = tqdm(total=total or None, unit="frame", desc=f"export {out.name}", dynamic_ncols=True)
     try:
@@ -316,12 +318,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_stream(args: argparse.Namespace) -> int:
     from flashvid.api import matte_video
-    from flashvid.video.sinks import UdpSink, VirtualCamSink
+    from flashvid.video.sinks import Sink, UdpSink, VirtualCamSink
     from flashvid.video.sources import Webcam, open_source
 
     source = open_source(args.camera)
     kf = _keyframe_from_args(args)
     matter = _matter_from_args(args)
+    sink: Sink
     if args.to == "virtualcam":
         sink = VirtualCamSink(source.width, source.height, source.fps)
     elif args.to.startswith("udp://"):
@@ -367,7 +370,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from flashvid.keyframe import make_keyframe
     from flashvid.training.metrics import mse, sad, unknown_region
     from flashvid.video.sinks import PreviewSink, VideoSink
-    from flashvid.video.sources import ArraySource, VideoFile
+    from flashvid.video.sources import ArraySource, Source, VideoFile
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -375,7 +378,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if not (args.video and args.flash and args.noflash):
             raise FlashvidError("give all of --video, --flash and --noflash to run the demo on your own files")
         flash, noflash = read_image(args.flash), read_image(args.noflash)
-        source, truth = VideoFile(args.video), None
+        source: Source = VideoFile(args.video)
+        truth = None
         names = (str(args.flash), str(args.noflash))
     else:
         clip = generate_clip(frames=args.frames, seed=args.seed)
@@ -385,7 +389,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     kf = make_keyframe(flash, noflash, names=names)
     kf.save(out / "keyframe.flashkey")
     matter = _matter_from_args(args)
-    frames, alphas, composites = [], [], []
+    frames: list[np.ndarray] = []
+    alphas: list[np.ndarray] = []
+    composites: list[np.ndarray] = []
 
     def keep(f) -> None:
         if len(frames) < 400:
@@ -497,9 +503,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--random-weights", action="store_true", help="untrained weights (speed does not depend on them)")
     p.add_argument("--json", help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
-    p.add_argument(
-        "--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)"
-    )
+    p.add_argument("--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)")
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")

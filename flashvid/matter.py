@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from flashvid import assets
+from flashvid.assets import path as asset_path
 from flashvid.errors import FlashvidError, InputError
 from flashvid.keyframe import Keyframe
 from flashvid.network import build_model
@@ -29,7 +29,7 @@ from flashvid.network import build_model
 def default_checkpoint(model: str) -> Path | None:
     """The shipped weights of `model` (package data flashvid.assets: models/NAME.safetensors), or None when the
     model ships none (dfm-official: the authors' weights are the user's download)."""
-    p = assets.path("models", f"{model}.safetensors")
+    p = asset_path("models", f"{model}.safetensors")
     return p if p.is_file() else None
 
 
@@ -101,7 +101,7 @@ class FlashMatter:
         if self.checkpoint is None and not random_weights:
             from flashvid.errors import CheckpointError
 
-            expected = assets.path("models", f"{model}.safetensors")
+            expected = asset_path("models", f"{model}.safetensors")
             raise CheckpointError(
                 f"{expected}: no weights for {model}; give --checkpoint PATH (or --random-weights for speed tests)"
             )

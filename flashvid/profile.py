@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -14,7 +15,7 @@ class _KeyframePath(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model = model
+        self.model: Any = model
 
     def forward(self, flash: torch.Tensor, trimap: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return self.model.encode_keyframe(flash, trimap)
@@ -28,7 +29,7 @@ class ComponentCost:
     keyframe_flops: int
 
 
-def model_costs(model: nn.Module, height: int, width: int) -> list[ComponentCost]:
+def model_costs(model: Any, height: int, width: int) -> list[ComponentCost]:
     """Parameters of each top-level component and the FLOPs it spends per frame and per keyframe at H x W.
 
     FLOPs in a component's other methods (e.g. the FCM's keyframe encoding) are reported on their own row.

@@ -36,7 +36,7 @@ def trimap_overlay(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     out = image.astype(np.float32)
     bg, unk = trimap < 64, (trimap >= 64) & (trimap < 192)
     out[bg] *= 0.25
-    out[unk] = 0.45 * out[unk] + 0.55 * np.float32([255, 210, 0])
+    out[unk] = 0.45 * out[unk] + 0.55 * np.array([255, 210, 0], np.float32)
     return out.astype(np.uint8)
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The test command: its own virtual environment, the dev extras, ruff, then pytest.
+# The test command: its own virtual environment, the dev extras, ruff, mypy, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh .venv-test dev
 .venv-test/bin/ruff check .
-QT_QPA_PLATFORM=offscreen .venv-test/bin/python -m pytest
+.venv-test/bin/mypy   # flashvid/ (pyproject [tool.mypy])
+# every test, the slow ones too (a plain `pytest` leaves out those marked slow)
+QT_QPA_PLATFORM=offscreen .venv-test/bin/python -m pytest -m "slow or not slow"

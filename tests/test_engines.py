@@ -47,7 +47,7 @@ def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     mp.undo()
 
 
-@pytest.mark.parametrize("engine", ["onnx", "compiled", "tensorrt", "auto"])
+@pytest.mark.parametrize("engine", ["onnx", pytest.param("compiled", marks=pytest.mark.slow), "tensorrt", "auto"])
 def test_engine_matches_eager_at_another_shape(engine: str) -> None:
     device = torch.device("cuda" if engine == "tensorrt" and torch.cuda.is_available() else "cpu")
     ok, why = get_engine(engine).available(device)

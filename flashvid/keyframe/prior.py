@@ -229,7 +229,7 @@ def ratio_pixel(flash: np.ndarray, noflash: np.ndarray, *, work_size: int = 256,
     Returns h x w float32 in 0..1 (working size): 1 on the nearest surfaces, falling linearly in log distance to
     0 at `depth_span` times their distance (inverse-square law: the flash-to-ambient ratio drops by span^2).
     """
-    shape = _work_shape(*flash.shape[:2], work_size)
+    shape = _work_shape(flash.shape[0], flash.shape[1], work_size)
     fl, nf = _shrink(flash, shape), _shrink(noflash, shape)
     _, frac = exposure_and_flash_fraction(fl, nf)
     # Where both images are nearly black (dark clothes, hair) the fraction is noise: weight pixels by how much

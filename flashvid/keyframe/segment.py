@@ -16,7 +16,7 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -88,7 +88,7 @@ class GrabCutSegmenter:
         r = cv2.resize(ratio, (sw, sh), interpolation=cv2.INTER_AREA) if s < 1 else ratio
         margin = max(2, round(0.02 * max(sh, sw)))
         seed = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
-        pts_small = np.asarray(points, np.float32).reshape(-1, 2) * np.float32([sw / w, sh / h])
+        pts_small = np.asarray(points, np.float32).reshape(-1, 2) * np.array([sw / w, sh / h], np.float32)
         # Probable subject: the high-ratio regions connected to a positive point, not stray bright patches.
         likely = keep_prompted_components((r >= 0.5).astype(np.uint8), pts_small, labels)
         seed[likely > 0] = cv2.GC_PR_FGD
@@ -169,7 +169,7 @@ def sam_config_from_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, object]
     }
 
 
-def build_sam(config: dict[str, object]) -> torch.nn.Module:
+def build_sam(config: dict[str, Any]) -> torch.nn.Module:
     """A segment-anything `Sam` with random weights for a configuration of `sam_config_from_state_dict`."""
     from functools import partial
 
@@ -194,7 +194,7 @@ def build_sam(config: dict[str, object]) -> torch.nn.Module:
             patch_size=16,
             qkv_bias=True,
             use_rel_pos=True,
-            global_attn_indexes=tuple(config["global_attn_indexes"]),  # type: ignore[arg-type]
+            global_attn_indexes=tuple(config["global_attn_indexes"]),
             window_size=int(config["window_size"]),
             out_chans=prompt_dim,
         ),

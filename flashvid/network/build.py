@@ -73,7 +73,7 @@ def _normalise(config: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(config))
 
 
-def build_model(name: str, checkpoint: str | os.PathLike[str] | None = None, **overrides: Any) -> nn.Module:
+def build_model(name: str, checkpoint: str | os.PathLike[str] | None = None, **overrides: Any) -> Any:
     """Build model `name` (see `MODELS`) in eval mode, optionally loading `checkpoint`.
 
     The model gets attributes ``model_name`` and ``config`` (the hyperparameters it was built with).
@@ -85,7 +85,7 @@ def build_model(name: str, checkpoint: str | os.PathLike[str] | None = None, **o
     if unknown:
         raise ValueError(f"{name} has no setting(s) {sorted(unknown)}; it has {sorted(spec.defaults)}")
     config = {**spec.defaults, **overrides}
-    model = spec.builder(**config)
+    model: Any = spec.builder(**config)
     model.model_name = name
     model.config = _normalise(config)
     if checkpoint is not None:
@@ -94,7 +94,7 @@ def build_model(name: str, checkpoint: str | os.PathLike[str] | None = None, **o
 
 
 def save_checkpoint(
-    model: nn.Module, path: str | os.PathLike[str], *, half: bool = False, metadata: dict[str, str] | None = None
+    model: Any, path: str | os.PathLike[str], *, half: bool = False, metadata: dict[str, str] | None = None
 ) -> None:
     """Write `model`'s weights as safetensors with its name and configuration (fp16 when `half`)."""
     from safetensors.torch import save_file
@@ -142,7 +142,7 @@ def dense_from_spconv(name: str, w: torch.Tensor, dense_shape: torch.Size) -> to
     )
 
 
-def _load_strict(model: nn.Module, sd: dict[str, torch.Tensor], path: Path) -> None:
+def _load_strict(model: Any, sd: dict[str, torch.Tensor], path: Path) -> None:
     own = model.state_dict()
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
@@ -181,7 +181,7 @@ def load_official_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
-def load_checkpoint(model: nn.Module, checkpoint: str | os.PathLike[str]) -> None:
+def load_checkpoint(model: Any, checkpoint: str | os.PathLike[str]) -> None:
     """Load `checkpoint` into `model` strictly (see the module docstring); raises `CheckpointError`."""
     path = Path(checkpoint)
     if not path.is_file():

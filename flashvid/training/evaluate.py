@@ -26,7 +26,7 @@ from flashvid.training.train import clip_tensors
 
 def backward_flow(frame: np.ndarray, keyframe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sampling maps (x, y) into the keyframe for each pixel of `frame` (DIS optical flow, medium preset)."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
     g0 = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     g1 = cv2.cvtColor(keyframe, cv2.COLOR_RGB2GRAY)
     flow = dis.calc(g0, g1, None)
@@ -59,7 +59,7 @@ def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
 
 
 @torch.inference_mode()
-def model_alphas(model: torch.nn.Module, clip: Clip) -> list[np.ndarray]:
+def model_alphas(model: Any, clip: Clip) -> list[np.ndarray]:
     t = clip_tensors(clip)
     kf = model.encode_keyframe(t["flash"][None], t["trimap"][None])
     rec = model.initial_state(t["frames"][:1])

@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -98,7 +99,7 @@ def clip_keyframe(clip: RealClip) -> Keyframe:
 
 @torch.inference_mode()
 def model_run(
-    model: torch.nn.Module,
+    model: Any,
     kf: Keyframe,
     frames: Sequence[np.ndarray],
     transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]] | None = None,
@@ -130,7 +131,7 @@ def flow_mask_run(kf: Keyframe, frames: Sequence[np.ndarray]) -> list[np.ndarray
     return out
 
 
-def knock_out_fcm(model: torch.nn.Module) -> Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]:
+def knock_out_fcm(model: Any) -> Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]:
     n_fcm = 2 if getattr(model, "fcm", None) is not None else 0
 
     def f(keyframe: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -140,7 +141,7 @@ def knock_out_fcm(model: torch.nn.Module) -> Callable[[tuple[torch.Tensor, ...]]
 
 
 def evaluate_real(
-    model: torch.nn.Module,
+    model: Any,
     videos: Sequence[str | os.PathLike[str]],
     frames: int = 60,
     ablations: bool = True,

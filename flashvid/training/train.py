@@ -91,7 +91,7 @@ def _resolve_packaged(base: Path, name: str) -> Path:
 
 def load_sources(
     cfg: dict[str, Any],
-) -> tuple[list[tuple[list[Foreground], float]], list[Foreground], list[np.ndarray]]:
+) -> tuple[list[tuple[list[Any], float]], list[Foreground], list[np.ndarray]]:
     """(training foreground groups with weights, validation foregrounds, backgrounds).
 
     A group holds `Foreground`s, or (flash, noflash, alpha) triplets for a ``fnf`` source (real flash pairs).
@@ -103,7 +103,8 @@ def load_sources(
 
     held = set(cfg["validation_foregrounds"])
     held_bg = set(cfg["validation_backgrounds"])
-    groups, val = [], []
+    groups: list[tuple[list[Any], float]] = []
+    val: list[Foreground] = []
     for spec in cfg["foregrounds"]:
         if "path" in spec and not Path(spec["path"]).exists():
             continue
@@ -158,7 +159,7 @@ class ClipStream(IterableDataset):
     def __init__(
         self,
         cfg: dict[str, Any],
-        groups: list[tuple[list[Foreground], float]],
+        groups: list[tuple[list[Any], float]],
         bgs: list[np.ndarray],
         seed_offset: int = 0,
     ) -> None:
@@ -176,7 +177,7 @@ class ClipStream(IterableDataset):
         weights /= weights.sum()
         while True:
             fgs = self.groups[int(rng.choice(len(self.groups), p=weights))][0]
-            fg = fgs[int(rng.integers(len(fgs)))]
+            fg: Any = fgs[int(rng.integers(len(fgs)))]
             bg = self.bgs[int(rng.integers(len(self.bgs)))]
             trimap = "gt" if rng.random() < self.cfg["gt_trimap_prob"] else self.cfg["trimap"]
             if isinstance(fg, PeopleVideo):
@@ -188,7 +189,9 @@ class ClipStream(IterableDataset):
             if isinstance(fg, tuple):  # a real flash pair
                 yield clip_tensors(
                     clip_from_pair(
-                        *fg,
+                        fg[0],
+                        fg[1],
+                        fg[2],
                         rng,
                         size=self.cfg["size"],
                         frames=self.cfg["frames"],
@@ -239,7 +242,7 @@ def validation_clips(cfg: dict[str, Any], val: list[Foreground], bgs: list[np.nd
 
 
 @torch.inference_mode()
-def validate(model: torch.nn.Module, clips: list[Clip], device: torch.device) -> dict[str, float]:
+def validate(model: Any, clips: list[Clip], device: torch.device) -> dict[str, float]:
     """Mean MSE and SAD over the clips' frames, in the ground truth's unknown band and over the whole frame."""
     scores: dict[str, list[float]] = {"mse_unknown": [], "sad_unknown": [], "mse_all": [], "sad_all": []}
     model.eval()
@@ -395,7 +398,9 @@ def train(
             if getattr(model, "use_prior", False) and rng.random() < cfg["prior_perturb_prob"]:
                 rec[-1] = perturbed_prior(batch["kalpha"], tuple(rec[-1].shape[2:]), gen).to(rec[-1])
                 rec[-1][other] = 0.0  # a keyframe of someone else: only the keyframe's (wrong) mask as the prior
-            total, terms_sum, prev = 0.0, {}, None
+            total: Any = 0.0
+            terms_sum: dict[str, float] = {}
+            prev = None
             for i in range(frames.shape[1]):
                 o = model.forward_aux(frames[:, i], *kf, *rec)
                 rec = o["rec"]

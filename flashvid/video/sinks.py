@@ -85,7 +85,11 @@ class _AudioPass:
         self.inp = av.open(str(source))
         self.ain = self.inp.streams.audio[0]
         vin = self.inp.streams.video[0] if self.inp.streams.video else None
-        self.start = float(vin.start_time * vin.time_base) if vin is not None and vin.start_time is not None else 0.0
+        self.start = (
+            float(vin.start_time * vin.time_base)
+            if vin is not None and vin.start_time is not None and vin.time_base
+            else 0.0
+        )
         allowed = WEBM_AUDIO if fmt == "webm" else MP4_AUDIO
         self.copy = self.ain.codec_context.name in allowed
         if self.copy:
@@ -184,9 +188,10 @@ class VideoSink(Sink):
         }[fmt]
         self.even = pix.startswith("yuv420") or pix.startswith("yuva420")
         self.width, self.height = (_even(width), _even(height)) if self.even else (width, height)
-        self.stream = self.container.add_stream(codec, rate=self.rate, options=opts)
-        self.stream.width, self.stream.height, self.stream.pix_fmt = self.width, self.height, pix
-        self.stream.codec_context.time_base = Fraction(1, 1000)
+        stream: Any = self.container.add_stream(codec, rate=self.rate, options=opts)
+        stream.width, stream.height, stream.pix_fmt = self.width, self.height, pix
+        stream.codec_context.time_base = Fraction(1, 1000)
+        self.stream: Any = stream
         self.audio = None
         if audio_from is not None and fmt != "matte":
             with av.open(str(audio_from)) as probe:

@@ -70,7 +70,9 @@ class VideoFile:
                 self.fps = float(s.average_rate or s.guessed_rate or 30)
                 self.rate = s.average_rate or s.guessed_rate or Fraction(30)
                 self.frame_count = int(s.frames or 0)
-                self.duration = float(s.duration * s.time_base) if s.duration else float(c.duration or 0) / 1e6
+                self.duration = (
+                    float(s.duration * s.time_base) if s.duration and s.time_base else float(c.duration or 0) / 1e6
+                )
                 self.has_audio = bool(c.streams.audio)
                 first = next(c.decode(s), None)
                 if first is None:
@@ -103,7 +105,7 @@ class VideoFile:
             s.thread_type = "AUTO"
             t0 = None
             for i, frame in enumerate(c.decode(s)):
-                t = float(frame.pts * frame.time_base) if frame.pts is not None else i / self.fps
+                t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else i / self.fps
                 t0 = t if t0 is None else t0
                 yield Frame(self._to_rgb(frame), t - t0, i)
 

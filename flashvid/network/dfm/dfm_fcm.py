@@ -30,7 +30,7 @@ class _CoLayer(_FlashLayer):
         self.cross_attn = nn.MultiheadAttention(dim, heads, dropout=0.1)
         self.norm1 = nn.LayerNorm(dim)
 
-    def forward(self, x: Tensor, memory: Tensor | None = None) -> Tensor:  # type: ignore[override]
+    def forward(self, x: Tensor, memory: Tensor | None = None) -> Tensor:
         if memory is not None:
             x = x + self.cross_attn(x, memory, memory, need_weights=False)[0]
         x = self.norm_self(x + self.self_attn(x, x, x, need_weights=False)[0])

@@ -36,6 +36,8 @@ class DeepFlashMatting(nn.Module):
         self.trimap_decoder = TrimapDecoder()
         self.matting_decoder = MattingDecoder()
         self.sparse_upsampler = DenseMaskedRefiner()
+        self.mean: Tensor
+        self.std: Tensor
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -78,4 +80,6 @@ class DeepFlashMatting(nn.Module):
 
     def forward(self, frame: Tensor, *keyframe: Tensor) -> tuple[Tensor, ...]:
         out = self.forward_aux(frame, *keyframe)
-        return out["alpha"], out["fgr"]
+        alpha, fgr = out["alpha"], out["fgr"]
+        assert isinstance(alpha, Tensor) and isinstance(fgr, Tensor)
+        return alpha, fgr

@@ -53,8 +53,9 @@ class FlashVidRT(nn.Module):
             feat = self.frame_encoder.feature_channels
             self.flash_encoder: nn.Module | None = None
         elif encoder == "conv":
-            self.frame_encoder = ConvEncoder(3, channels)
-            self.flash_encoder = ConvEncoder(6, channels)
+            c4 = (channels[0], channels[1], channels[2], channels[3])
+            self.frame_encoder = ConvEncoder(3, c4)
+            self.flash_encoder = ConvEncoder(6, c4)
             feat = tuple(channels)
         else:
             raise ValueError(f"unknown encoder {encoder!r}; choose mobilenetv2 or conv")
@@ -68,8 +69,10 @@ class FlashVidRT(nn.Module):
         self.internal_size, self.use_trimap, self.use_prior = internal_size, use_trimap, use_prior
         self.encoder_kind = encoder
         self.downsample_ratio: float | None = None
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.imagenet_mean: Tensor
+        self.imagenet_std: Tensor
+        self.register_buffer("imagenet_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("imagenet_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     @property
     def num_keyframe_tensors(self) -> int:
@@ -85,7 +88,7 @@ class FlashVidRT(nn.Module):
     def _encode(self, img: Tensor, trimap: Tensor | None = None) -> list[Tensor]:
         if self.encoder_kind == "mobilenetv2":
             return list(self.frame_encoder(img))
-        x = (img - self.mean) / self.std
+        x = (img - self.imagenet_mean) / self.imagenet_std
         if trimap is None:
             return list(self.frame_encoder(x))
         assert self.flash_encoder is not None

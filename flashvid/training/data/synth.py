@@ -87,7 +87,9 @@ def _finish(lin: np.ndarray, noise: float, jpeg: int | None, rng: np.random.Gene
     if jpeg is not None:
         ok, buf = cv2.imencode(".jpg", out[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg)])
         if ok:
-            out = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+            decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            if decoded is not None:
+                out = np.ascontiguousarray(decoded[:, :, ::-1])
     return out
 
 
@@ -112,7 +114,7 @@ def render_flash(
     a = alpha[..., None]
     shade = np.ones((h, w), np.float32)
     if light.shadow > 0:
-        m = np.float32([[1, 0, light.shadow_shift[0]], [0, 1, light.shadow_shift[1]]])
+        m = np.array([[1, 0, light.shadow_shift[0]], [0, 1, light.shadow_shift[1]]], np.float32)
         sh = cv2.warpAffine(alpha, m, (w, h), borderValue=0)
         sh = cv2.GaussianBlur(sh, (0, 0), 2.0 + 0.01 * max(h, w))
         shade = 1.0 - light.shadow * np.clip(sh, 0, 1)
@@ -188,7 +190,7 @@ def procedural_subject(h: int, w: int, rng: np.random.Generator) -> tuple[np.nda
         for k in range(8):
             ang += rng.normal(0, 0.12)
             pts.append((x + np.cos(ang) * length * k / 7, y + np.sin(ang) * length * k / 7))
-        cv2.polylines(hair, [np.int32(pts)], False, float(rng.uniform(0.4, 1.0)), ss)
+        cv2.polylines(hair, [np.array(pts, np.int32)], False, float(rng.uniform(0.4, 1.0)), ss)
     alpha = np.maximum(alpha_hi, hair)
     alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
     skin = rng.uniform([0.25, 0.12, 0.07], [0.7, 0.45, 0.32]).astype(np.float32)
