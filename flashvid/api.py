@@ -103,6 +103,7 @@ def matte_video(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     random_weights: bool = False,
+    overwrite: bool = False,
 ) -> RunStats:
     """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
 
@@ -118,6 +119,11 @@ def matte_video(
         sinks: further sinks (a preview, a virtual camera, UDP).
         progress: ``progress(done, total)`` after each frame (total 0 when unknown).
         cancel: set it to stop early; the outputs keep what was done.
+        overwrite: replace an existing `output` (once the new one is complete); without it an existing file is
+            refused before any work. The input itself is always refused as the output.
+
+    An export that fails or is interrupted never touches an existing `output`: what it wrote is kept as a
+    playable ``NAME.partial.EXT`` beside it (`flashvid.video.sinks.partial_path`).
 
     Returns the run's `RunStats` (frames read / written / dropped, time, FPS, latency).
     """
@@ -127,6 +133,8 @@ def matte_video(
 
     if output is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if output is not None:
+        check_output(output_path(output, format), input, overwrite=overwrite)
     kf = open_keyframe(keyframe, band=band)
     compositor = make_compositor(background, despill=despill, smoothing=smoothing)
     source = open_source(input)
@@ -162,10 +170,25 @@ def matte_video(
         )
 
 
+def check_output(
+    output: str | os.PathLike[str], input: object = None, *, overwrite: bool = False
+) -> None:
+    """Refuse, before any work, an output that is the input (same file, also through links) or that exists
+    without `overwrite`, or whose folder is missing."""
+    out = Path(output)
+    if isinstance(input, (str, os.PathLike)) and out.exists() and Path(input).exists():
+        if os.path.samefile(out, input):
+            raise InputError(f"{out}: is the input itself; write the result to another file (--out)")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: already exists; give another --out, or --overwrite to replace it when done")
+    if not out.parent.is_dir():
+        raise InputError(f"{out.parent}: no such folder for the output; create it first")
+
+
 def describe(stats: RunStats, output: str | os.PathLike[str] | None) -> str:
     """One line for the user about a finished run."""
     where = f"{Path(output)}: " if output is not None else ""
     return f"{where}{stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS)"
 
 
-__all__ = ["describe", "make_compositor", "make_matter", "matte_video", "open_keyframe"]
+__all__ = ["check_output", "describe", "make_compositor", "make_matter", "matte_video", "open_keyframe"]

@@ -279,14 +279,15 @@ def _install_sigterm() -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from flashvid.api import matte_video
-    from flashvid.video.sinks import output_path
+    from flashvid.api import check_output, matte_video
+    from flashvid.video.sinks import output_path, partial_path
     from flashvid.video.sources import open_source
 
+    out = output_path(args.out, args.format)
+    check_output(out, args.input, overwrite=args.overwrite)
     source = open_source(args.input)
     kf = _keyframe_from_args(args)
     matter = _matter_from_args(args)
-    out = output_path(args.out, args.format)
     total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
     _install_sigterm()
     bar = tqdm(total=total or None, unit="frame", desc=f"export {out.name}", dynamic_ncols=True)
@@ -302,12 +303,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
             audio=not args.no_audio,
             matter=matter,
             progress=lambda done, _: bar.update(1),
+            overwrite=args.overwrite,
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, FlashvidError) as exc:
         bar.close()
-        what = f"kept a playable {out} of what was done" if out.exists() else "nothing written"
-        print(f"flashvid: export stopped; {what}", file=sys.stderr)
-        return 130
+        kept = partial_path(out)
+        what = f"kept what was done in {kept} ({out} untouched)" if kept.exists() else "nothing written"
+        if isinstance(exc, KeyboardInterrupt):
+            print(f"flashvid: export stopped; {what}", file=sys.stderr)
+            return 130
+        raise FlashvidError(f"{exc}; {what}") from exc
     bar.close()
     print(
         f"{out}: {stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS), "
@@ -535,6 +540,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--format", choices=["mp4", "prores", "webm", "png", "matte"], default="mp4")
     p.add_argument("--out", required=True)
     p.add_argument("--no-audio", action="store_true", help="do not copy the input's audio")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out (only once the new one is done)")
     _add_matting_args(p)
     handlers["export"] = _cmd_export
 

@@ -110,3 +110,33 @@ def test_stream_a_file_to_udp(tmp_path: Path, capsys) -> None:
     t.join(timeout=10)
     assert code == 0 and "streamed 24 frames" in capsys.readouterr().out
     assert len(got) >= 3 and got[0].shape == (H, W, 3)
+
+
+def test_export_refuses_its_own_input_and_existing_outputs(tmp_path: Path, capsys) -> None:
+    """Issue 14 cases 1 and 2: the input as --out (also through a link) and an existing --out without --overwrite
+    are refused in one line, exit 2, before any work; every file is left as it was."""
+    from tests.test_video import keyframe
+
+    make_video(tmp_path / "in.mp4", frames=8)
+    keyframe().save(tmp_path / "kf.flashkey")
+    (tmp_path / "link.mp4").symlink_to(tmp_path / "in.mp4")
+    original = (tmp_path / "in.mp4").read_bytes()
+    base = ["export", "--input", str(tmp_path / "in.mp4"), "--keyframe", str(tmp_path / "kf.flashkey"), "--out"]
+    for target, extra, words in (
+        (tmp_path / "in.mp4", ["--overwrite"], "is the input itself"),
+        (tmp_path / "link.mp4", ["--overwrite"], "is the input itself"),
+        (tmp_path / "in.mp4", [], "is the input itself"),
+    ):
+        capsys.readouterr()
+        assert main([*base, str(target), *extra]) == 2
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1 and "Traceback" not in err
+        assert (tmp_path / "in.mp4").read_bytes() == original
+    make_video(tmp_path / "done.mp4", frames=3)
+    done = (tmp_path / "done.mp4").read_bytes()
+    assert main([*base, str(tmp_path / "done.mp4")]) == 2
+    assert "already exists" in capsys.readouterr().err and (tmp_path / "done.mp4").read_bytes() == done
+    assert main([*base, str(tmp_path / "done.mp4"), "--overwrite"]) == 0
+    with av.open(str(tmp_path / "done.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 8
+    assert not list(tmp_path.glob("*.partial*")) and not list(tmp_path.glob(".*partial*"))

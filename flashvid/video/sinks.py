@@ -166,12 +166,15 @@ class VideoSink(Sink):
     ) -> None:
         import av
 
+        self._closed = True  # until the container exists: close() / abort() are safe in every state
         if fmt not in ("mp4", "prores", "webm", "matte"):
             raise InputError(f"unknown video format {fmt!r}; choose mp4, prores, webm or matte")
         self.path, self.fmt = Path(path), fmt
         if not self.path.parent.is_dir():
             raise InputError(f"{self.path.parent}: no such folder for the output; create it first")
+        clean_stale_partials(self.path)
         self.tmp = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}{self.path.suffix}")
+        self.kept_partial: Path | None = None
         self.rate = Fraction(rate).limit_denominator(1001)
         container_fmt = {"mp4": "mp4", "matte": "mp4", "prores": "mov", "webm": "webm"}[fmt]
         mux_opts = {"movflags": "+faststart"} if fmt in ("mp4", "matte") else {}
@@ -232,27 +235,28 @@ class VideoSink(Sink):
         self.container.close()
 
     def close(self) -> None:
+        """Finish the file and put it at `path` (replacing a file there only because the caller allowed it)."""
+        self._end(self.path)
+
+    def abort(self) -> None:
+        """Stop early: an existing file at `path` is never touched. What was written is kept as a playable
+        ``NAME.partial.EXT`` beside it (`kept_partial`), or nothing when no frame was written."""
+        self._end(partial_path(self.path) if self.frames else None)
+
+    def _end(self, target: Path | None) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            self._finish()
-            os.replace(self.tmp, self.path)
-        finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
-
-    def abort(self) -> None:
-        if self._closed:
-            return
-        if self.frames == 0:
-            self._closed = True
-            try:
+            if target is None:
                 self.container.close()
-            finally:
-                self.tmp.unlink(missing_ok=True)
-            return
-        self.close()
+            else:
+                self._finish()
+                os.replace(self.tmp, target)
+                if target != self.path:
+                    self.kept_partial = target
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 class PngSequenceSink(Sink):
@@ -268,6 +272,7 @@ class PngSequenceSink(Sink):
         self.tmp.mkdir()
         self.frames = 0
         self._closed = False
+        self.kept_partial: Path | None = None
 
     def write(self, out: SinkFrame) -> None:
         write_image(self.tmp / f"{out.index:06d}.png", out.rgba)
@@ -282,11 +287,19 @@ class PngSequenceSink(Sink):
         os.replace(self.tmp, self.folder)
 
     def abort(self) -> None:
-        if self.frames == 0 and not self._closed:
-            self._closed = True
+        """Stop early: the frames written stay in ``NAME.partial`` beside the folder (`kept_partial`), or
+        nothing is left when none was written."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.frames == 0:
             shutil.rmtree(self.tmp, ignore_errors=False)
             return
-        self.close()
+        target = self.folder.with_name(f"{self.folder.name}.partial")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(self.tmp, target)
+        self.kept_partial = target
 
 
 class UdpSink(Sink):
@@ -363,6 +376,34 @@ class PreviewSink(Sink):
 
     def write(self, out: SinkFrame) -> None:
         self.callback(out)
+
+
+def partial_path(path: Path) -> Path:
+    """Where an interrupted or failed export keeps what it wrote: ``NAME.partial.EXT`` beside the target."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+def clean_stale_partials(path: Path) -> list[Path]:
+    """Remove hidden temporary files ``.NAME.partial-PID.EXT`` that runs killed outright (SIGKILL, power loss)
+    left beside `path`: those whose process is gone. Returns what was removed."""
+    removed = []
+    for p in path.parent.glob(f".{path.stem}.partial-*{path.suffix}"):
+        pid_text = p.name[len(f".{path.stem}.partial-") : len(p.name) - len(path.suffix)]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # that run is still going
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
 
 
 def output_path(path: str | os.PathLike[str], fmt: str) -> Path:
