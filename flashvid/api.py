@@ -170,9 +170,7 @@ def matte_video(
         )
 
 
-def check_output(
-    output: str | os.PathLike[str], input: object = None, *, overwrite: bool = False
-) -> None:
+def check_output(output: str | os.PathLike[str], input: object = None, *, overwrite: bool = False) -> None:
     """Refuse, before any work, an output that is the input (same file, also through links) or that exists
     without `overwrite`, or whose folder is missing."""
     out = Path(output)

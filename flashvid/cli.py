@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from flashvid import assets, defaults
 from flashvid.errors import FlashvidError
@@ -27,6 +29,8 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise FlashvidError(f"{out.parent}: no such folder for --out; create it first")
+    if not os.access(out.parent, os.W_OK):
+        raise FlashvidError(f"{out.parent}: cannot write in this folder; choose another --out")
     kf = make_keyframe(
         flash,
         noflash,
@@ -46,9 +50,20 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
         f"{stem}_mask.png": mask_overlay(kf.flash, kf.mask),
         f"{stem}_trimap.png": trimap_overlay(kf.flash, kf.trimap),
     }
-    for path, picture in pictures.items():
-        write_image(path, picture)
-    kf.save(out)
+    # all or nothing: the keyframe file first (atomic), then its pictures; any failure removes what was written
+    written: list[Path] = []
+    try:
+        kf.save(out)
+        written.append(out)
+        for path, picture in pictures.items():
+            write_image(path, picture)
+            written.append(Path(path))
+    except (OSError, FlashvidError) as exc:
+        for w in written:
+            w.unlink(missing_ok=True)
+        if isinstance(exc, FlashvidError):
+            raise
+        raise FlashvidError(f"{out}: cannot write the keyframe here ({exc.strerror}); choose another --out") from exc
     s = kf.summary()
     contrast = s["ratio_in"] / max(s["ratio_out"], 1e-6)
     print(
@@ -76,14 +91,94 @@ def _cmd_synth_pair(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error form: one line on stderr, exit status 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"flashvid: error: {self.prog.removeprefix('flashvid ')}: {message}; see --help\n")
+
+
 def _size(text: str) -> tuple[int, int]:
+    """WxH (or 360p / 720p / 1080p / 2160p) between 16 and `defaults.MAX_FRAME_SIDE` pixels a side."""
+    named = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
+    if text.lower() in named:
+        return named[text.lower()]
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got {text!r}") from exc
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f"size must be at least 16x16, got {text!r}")
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720 or 720p, got {text!r}") from exc
+    top = defaults.MAX_FRAME_SIDE
+    if not (16 <= w <= top and 16 <= h <= top):
+        raise argparse.ArgumentTypeError(f"size {text!r}: each side must be 16 to {top} pixels")
     return w, h
+
+
+def _int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(
+                f"{v} is out of range: give {lo} to {hi}" if hi else f"{v}: give {lo} or more"
+            )
+        return v
+
+    return parse
+
+
+def _float_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
+        if not (lo <= v <= hi):  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give {lo} to {hi}")
+        return v
+
+    return parse
+
+
+def _background(text: str) -> str:
+    """Colours and blur strengths are checked here; a file is checked for existence (read later)."""
+    low = text.strip().lower()
+    if low in ("none", "transparent") or low == "blur":
+        return text
+    if low.startswith("blur:"):
+        _float_in(0.5, 200.0)(low.split(":", 1)[1])
+        return text
+    if low.startswith("#"):
+        if len(low) != 7 or any(c not in "0123456789abcdef" for c in low[1:]):
+            raise argparse.ArgumentTypeError(f"{text!r}: write a colour as #RRGGBB, e.g. #00ff00")
+        return text
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file; give an image, a video, #RRGGBB, blur[:PX] or none")
+    return text
+
+
+def _stream_target(text: str) -> str:
+    if text in ("window", "virtualcam"):
+        return text
+    if text.startswith("udp://"):
+        host, _, port = text[len("udp://") :].rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise argparse.ArgumentTypeError(f"{text!r}: write udp://HOST:PORT with a port 1-65535")
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: give window, virtualcam or udp://HOST:PORT")
+
+
+def _json_out(text: str) -> str:
+    if not Path(text).resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{Path(text).parent}: no such folder for the JSON file; create it first")
+    return text
+
+
+def _device(text: str) -> str:
+    if text != "cpu" and not (text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit())):
+        raise argparse.ArgumentTypeError(f"{text!r}: give cpu, cuda or cuda:N")
+    return text
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -107,7 +202,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    sizes = [SIZES[s] if s in SIZES else _size(s) for s in args.size or ["360p", "720p"]]
+    sizes = args.size or [SIZES["360p"], SIZES["720p"]]
     if args.compare_rvm:
         from flashvid.bench import bench_rvm_side_by_side
 
@@ -253,9 +348,20 @@ def _keyframe_from_args(args: argparse.Namespace):
     return kf
 
 
+def _check_device(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise FlashvidError(f"--device {device}: no CUDA GPU is visible here; use --device cpu")
+        if ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
+            raise FlashvidError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
+
+
 def _matter_from_args(args: argparse.Namespace):
     from flashvid.api import make_matter
 
+    _check_device(args.device)
     return make_matter(
         args.model,
         args.checkpoint,
@@ -441,23 +547,27 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flash", help="flash image (with --noflash, instead of --keyframe)")
     p.add_argument("--noflash", help="no-flash image")
     p.add_argument("--sam-checkpoint", help="SAM checkpoint for making the keyframe")
-    p.add_argument("--band", type=int, help="remake the keyframe's trimap with this band (px)")
+    p.add_argument("--band", type=_int_in(1, 1000), help="remake the keyframe's trimap with this band (px, 1-1000)")
     p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
     p.add_argument("--checkpoint", help="model weights (default: the shipped ones)")
     p.add_argument("--engine", default="eager", choices=defaults.ENGINES)
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--device", default="cpu", type=_device, help="cpu, cuda or cuda:N")
     p.add_argument("--precision", default="fp32", choices=defaults.PRECISIONS, help="fp16 needs CUDA")
-    p.add_argument("--internal-size", type=int, help="flashvid-rt internal resolution (long side, px)")
+    p.add_argument(
+        "--internal-size", type=_int_in(64, 2048), help="flashvid-rt internal resolution (long side, 64-2048)"
+    )
     p.add_argument("--random-weights", action="store_true", help="untrained weights, for speed tests only")
-    p.add_argument("--background", default="#00ff00", help="image, video, #RRGGBB, blur[:STRENGTH] or none")
-    p.add_argument("--despill", type=float, default=1.0, help="0..1 edge despill (default 1)")
-    p.add_argument("--smooth", type=float, default=0.0, help="0..0.95 temporal smoothing of alpha")
+    p.add_argument(
+        "--background", default="#00ff00", type=_background, help="image, video, #RRGGBB, blur[:STRENGTH] or none"
+    )
+    p.add_argument("--despill", type=_float_in(0.0, 1.0), default=1.0, help="0..1 edge despill (default 1)")
+    p.add_argument("--smooth", type=_float_in(0.0, 0.95), default=0.0, help="0..0.95 temporal smoothing of alpha")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     """The argument parser and the handler of each subcommand."""
-    parser = argparse.ArgumentParser(prog="flashvid", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="flashvid", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     handlers: dict[str, Handler] = {}
 
     p = sub.add_parser("keyframe", help="make a flash keyframe (ratio map, mask, trimap) from a flash / no-flash pair")
@@ -466,17 +576,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--out", required=True, help="keyframe file to write (.flashkey); PNGs are written beside it")
     p.add_argument("--sam-checkpoint", help="segment-anything checkpoint (vit_b/l/h); default: GrabCut, no weights")
     p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
-    p.add_argument("--band", type=int, help="trimap band in pixels (default: 3.5 %% of the shorter side)")
+    p.add_argument(
+        "--band", type=_int_in(1, 1000), help="trimap band in pixels, 1-1000 (default: 3.5 %% of the shorter side)"
+    )
     p.add_argument("--estimator", choices=["pixel", "histogram"], default="pixel", help="ratio map estimator")
     p.add_argument(
         "--threshold",
-        type=float,
+        type=_float_in(0.05, 0.99),
         default=defaults.RATIO_THRESHOLD,
         help="confident ratio threshold (default %(default)s)",
     )
-    p.add_argument("--negative-points", type=int, default=0, help="negative points from the lowest-ratio areas")
+    p.add_argument(
+        "--negative-points", type=_int_in(0, 64), default=0, help="negative points from the lowest-ratio areas"
+    )
     p.add_argument("--resize", action="store_true", help="scale the no-flash image to the flash image's size")
-    p.add_argument("--device", default="cpu", help="device for SAM: cpu or cuda")
+    p.add_argument("--device", default="cpu", type=_device, help="device for SAM: cpu or cuda")
     handlers["keyframe"] = _cmd_keyframe
 
     p = sub.add_parser("synth-pair", help="render a synthetic flash / no-flash pair with ground-truth alpha")
@@ -499,14 +613,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--model", action="append", choices=sorted(MODELS), help="repeatable; default flashvid-rt")
     p.add_argument("--engine", action="append", help="repeatable: eager, compiled, onnx, tensorrt, auto")
     p.add_argument("--precision", action="append", choices=defaults.PRECISIONS, help="repeatable; default fp32")
-    p.add_argument("--size", action="append", help="360p, 720p, 1080p, 2160p or WxH (repeatable)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--frames", type=int, default=50, help="timed frames after warm-up (default 50)")
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    p.add_argument("--size", type=_size, action="append", help="360p, 720p, 1080p, 2160p or WxH (repeatable)")
+    p.add_argument("--device", default="cpu", type=_device)
+    p.add_argument("--frames", type=_int_in(1, 100000), default=50, help="timed frames after warm-up (default 50)")
+    p.add_argument("--warmup", type=_int_in(0, 10000), default=5)
+    p.add_argument("--threads", type=_int_in(1, 1024), help="CPU threads for PyTorch")
     p.add_argument("--checkpoint", help="weights (default: the shipped ones)")
     p.add_argument("--random-weights", action="store_true", help="untrained weights (speed does not depend on them)")
-    p.add_argument("--json", help="write the results as JSON here")
+    p.add_argument("--json", type=_json_out, help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
     p.add_argument("--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)")
     handlers["bench"] = _cmd_bench
@@ -546,7 +660,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 
     p = sub.add_parser("stream", help="matte a camera live to a window, a virtual camera or a UDP stream")
     p.add_argument("--camera", default="0", help="camera index, /dev/videoN, or a video file to loop once")
-    p.add_argument("--to", default="window", help="window, virtualcam or udp://HOST:PORT")
+    p.add_argument("--to", default="window", type=_stream_target, help="window, virtualcam or udp://HOST:PORT")
     p.add_argument("--no-drop", action="store_true", help="never drop frames (latency grows if matting is slow)")
     _add_matting_args(p)
     handlers["stream"] = _cmd_stream
@@ -555,7 +669,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--out-dir", default="flashvid-demo")
     p.add_argument("--video")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--frames", type=int, default=48, help="length of the generated clip")
+    p.add_argument("--frames", type=_int_in(1, 100000), default=48, help="length of the generated clip")
     _add_matting_args(p)
     handlers["demo"] = _cmd_demo
     return parser, handlers
@@ -574,6 +688,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except FlashvidError as exc:
         print(f"flashvid: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output that cannot be written (read-only, full disk, /proc, ...)
+        where = exc.filename or "output"
+        print(f"flashvid: error: {where}: {exc.strerror or exc}; check the path and free space", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("flashvid: interrupted", file=sys.stderr)

@@ -13,12 +13,27 @@ class WindowClosed(KeyboardInterrupt):
     """The user closed the live window."""
 
 
+def has_display() -> bool:
+    """Whether Qt can open a window here (an X or Wayland display, or a Qt platform that needs none)."""
+    import os
+
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform.startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 class WindowSink(Sink):
     def __init__(self, title: str = "flashvid") -> None:
         try:
             from PyQt6.QtWidgets import QApplication, QLabel
         except ImportError as exc:
             raise FlashvidError("the live window needs PyQt6: pip install 'flashvid[ui]'") from exc
+        if not has_display():
+            raise FlashvidError(
+                "--to window needs a display (none here: DISPLAY / WAYLAND_DISPLAY unset); use --to udp://HOST:PORT "
+                "or --to virtualcam"
+            )
         self.app = QApplication.instance() or QApplication([])
         self.label = QLabel()
         self.label.setWindowTitle(title)

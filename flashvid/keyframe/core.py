@@ -152,8 +152,13 @@ class Keyframe:
             "trimap": np.ascontiguousarray(self.trimap.astype(np.uint8)),
         }
         meta = {"format": FORMAT, "version": str(VERSION), "settings": json.dumps(self.settings, default=str)}
-        with atomic_output(p) as tmp:
-            save_file(tensors, str(tmp), metadata=meta)
+        from safetensors import SafetensorError
+
+        try:
+            with atomic_output(p) as tmp:
+                save_file(tensors, str(tmp), metadata=meta)
+        except (OSError, SafetensorError) as exc:
+            raise KeyframeError(f"{p}: cannot write the keyframe here ({exc}); choose another folder") from exc
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Keyframe:

@@ -8,8 +8,10 @@ person probability per pixel, returned at the image's size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -33,6 +35,28 @@ def person_model_path(name: str = DEFAULT_PERSON_MODEL) -> Path:
     return assets.path("segmenters", PERSON_MODELS[name])
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native libraries' writes to file descriptor 2 (not Python's own stderr handling) for a moment."""
+    import sys
+
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured / replaced stderr without a descriptor
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 class PersonSegmenter:
     """Person probability maps.
 
@@ -52,8 +76,10 @@ class PersonSegmenter:
         except ImportError as exc:
             raise CheckpointError("the person segmenter needs ai-edge-litert: pip install ai-edge-litert") from exc
         try:
-            self._it = Interpreter(model_path=str(path), num_threads=threads)
-            self._it.allocate_tensors()
+            with _quiet_stderr():  # LiteRT's C++ logger prints "INFO: Created TensorFlow Lite XNNPACK delegate"
+                self._it = Interpreter(model_path=str(path), num_threads=threads)
+                self._it.allocate_tensors()
+                self._it.invoke()
         except (ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{path}: not a usable TFLite model ({exc}); give the selfie segmenter") from exc
         inp, out = self._it.get_input_details()[0], self._it.get_output_details()[0]

@@ -1,0 +1,186 @@
+"""Issue 14: every user mistake is one line on stderr and exit status 2, before any work; nothing is lost; no
+stranger's code runs. Each case runs the real command line (`main`) and checks the status, the one line without a
+traceback, and the files left."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flashvid.cli import main
+
+BAD_ARGS = [
+    ("keyframe --flash F --noflash N --out K --band 0", "--band"),
+    ("keyframe --flash F --noflash N --out K --band -5", "--band"),
+    ("keyframe --flash F --noflash N --out K --band 100000", "--band"),
+    ("keyframe --flash F --noflash N --out K --threshold 2", "--threshold"),
+    ("bench --size 0x0", "--size"),
+    ("bench --size abc", "--size"),
+    ("bench --size 100000x100000", "--size"),
+    ("bench --frames 0", "--frames"),
+    ("bench --threads -1", "--threads"),
+    ("bench --json /no/such/folder/b.json", "--json"),
+    ("export --input I --keyframe K --out O --internal-size -8", "--internal-size"),
+    ("export --input I --keyframe K --out O --background blur:nan", "--background"),
+    ("export --input I --keyframe K --out O --background blur:-5", "--background"),
+    ("export --input I --keyframe K --out O --background #12", "--background"),
+    ("export --input I --keyframe K --out O --smooth -3", "--smooth"),
+    ("export --input I --keyframe K --out O --despill 7", "--despill"),
+    ("export --input I --keyframe K --out O --device gpu", "--device"),
+    ("stream --to udp://127.0.0.1", "--to"),
+    ("stream --to udp://127.0.0.1:99999", "--to"),
+    ("export --input I --keyframe K --out O --engine warp", "--engine"),
+]
+
+
+@pytest.mark.parametrize("argv,names", BAD_ARGS, ids=[a for a, _ in BAD_ARGS])
+def test_bad_arguments_fail_in_one_line_at_parse_time(argv: str, names: str, capsys, tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    t0 = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv.split())
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flashvid: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert names in err
+    assert time.perf_counter() - t0 < 5  # no work was done (generous: a loaded CI machine)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path, capsys) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    from tests.test_video import keyframe, make_video
+
+    make_video(tmp_path / "in.mp4", frames=4)
+    keyframe().save(tmp_path / "kf.flashkey")
+    code = main(
+        [
+            "export",
+            "--input",
+            str(tmp_path / "in.mp4"),
+            "--keyframe",
+            str(tmp_path / "kf.flashkey"),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--device",
+            "cuda",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no CUDA GPU" in err and err.count("\n") == 1
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_dfm_official_without_weights_is_refused(tmp_path: Path, capsys) -> None:
+    from tests.test_video import keyframe, make_video
+
+    make_video(tmp_path / "in.mp4", frames=4)
+    keyframe().save(tmp_path / "kf.flashkey")
+    code = main(
+        [
+            "export",
+            "--input",
+            str(tmp_path / "in.mp4"),
+            "--keyframe",
+            str(tmp_path / "kf.flashkey"),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--model",
+            "dfm-official",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no weights for dfm-official" in err and "--checkpoint" in err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_stream_to_a_window_without_a_display(tmp_path: Path) -> None:
+    from tests.test_video import keyframe, make_video
+
+    make_video(tmp_path / "in.mp4", frames=4)
+    keyframe().save(tmp_path / "kf.flashkey")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flashvid.cli",
+            "stream",
+            "--camera",
+            str(tmp_path / "in.mp4"),
+            "--keyframe",
+            str(tmp_path / "kf.flashkey"),
+            "--to",
+            "window",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert r.returncode == 2, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("flashvid: error: --to window needs a display") and "Traceback" not in r.stderr
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_training_resume_never_unpickles_code(tmp_path: Path) -> None:
+    """A crafted OUT/last.pt whose unpickling would run a command: resume refuses it, the command never runs."""
+    import torch
+
+    from flashvid.training.train import load_config, train
+
+    marker = tmp_path / "pwned"
+    payload = _Payload()
+    payload.marker = marker
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"model": payload, "step": 1}, out / "last.pt")
+    cfg = load_config(None, steps=1, size=64, frames=1, batch=1, val_clips=1, workers=0)
+    with pytest.raises(pickle.UnpicklingError):
+        train(cfg, out, resume=True, log=lambda *_: None)
+    assert not marker.exists()
+
+
+def test_keyframe_outputs_appear_together_or_not_at_all(tmp_path: Path, capsys) -> None:
+    from flashvid.imageio import write_image
+    from flashvid.training.data.synth import FlashLight, synthetic_pair
+
+    pair = synthetic_pair(120, 160, seed=2, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    write_image(tmp_path / "f.png", pair.flash)
+    write_image(tmp_path / "n.png", pair.noflash)
+    # /proc exists but takes no new files, even for root: the write fails after all the work, and nothing stays
+    code = main(
+        ["keyframe", "--flash", str(tmp_path / "f.png"), "--noflash", str(tmp_path / "n.png"), "--out", "/proc/k.flashkey"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not Path("/proc/k_mask.png").exists() and not Path("/proc/k.flashkey").exists()
+        main(
+            [
+                "keyframe",
+                "--flash",
+                str(tmp_path / "f.png"),
+                "--noflash",
+                str(tmp_path / "n.png"),
+                "--out",
+                str(tmp_path / "k.flashkey"),
+            ]
+        )
+        == 0
+    )
+    names = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k"))
+    assert names == ["k.flashkey", "k_mask.png", "k_ratio.png", "k_trimap.png"]
