@@ -162,25 +162,12 @@ def test_keyframe_outputs_appear_together_or_not_at_all(tmp_path: Path, capsys) 
     pair = synthetic_pair(120, 160, seed=2, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
     write_image(tmp_path / "f.png", pair.flash)
     write_image(tmp_path / "n.png", pair.noflash)
-    # /proc exists but takes no new files, even for root: the write fails after all the work, and nothing stays
-    code = main(
-        ["keyframe", "--flash", str(tmp_path / "f.png"), "--noflash", str(tmp_path / "n.png"), "--out", "/proc/k.flashkey"]
-    )
+    base = ["keyframe", "--flash", str(tmp_path / "f.png"), "--noflash", str(tmp_path / "n.png"), "--out"]
+    # /proc exists but takes no new files, even for root: the write fails after all the work; nothing stays
+    code = main([*base, "/proc/k.flashkey"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot write" in err and err.count("\n") == 1 and "Traceback" not in err
     assert not Path("/proc/k_mask.png").exists() and not Path("/proc/k.flashkey").exists()
-        main(
-            [
-                "keyframe",
-                "--flash",
-                str(tmp_path / "f.png"),
-                "--noflash",
-                str(tmp_path / "n.png"),
-                "--out",
-                str(tmp_path / "k.flashkey"),
-            ]
-        )
-        == 0
-    )
+    assert main([*base, str(tmp_path / "k.flashkey")]) == 0
     names = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k"))
     assert names == ["k.flashkey", "k_mask.png", "k_ratio.png", "k_trimap.png"]
