@@ -163,3 +163,62 @@ def test_real_flash_pairs(shared_data: Path) -> None:
         s = kf.summary()
         assert 2.0 <= s["area_pct"] <= 70.0, f"{name}: mask covers {s['area_pct']:.1f} %"
         assert s["ratio_in"] >= 2.0 * s["ratio_out"], f"{name}: ratio {s['ratio_in']:.2f} vs {s['ratio_out']:.2f}"
+
+
+def test_swapped_real_pairs_are_refused_and_valid_ones_accepted(shared_data: Path) -> None:
+    """Issues 12 / 14: every real pair is accepted as given and refused when swapped, although each real flash
+    shot is the darker of its pair (the camera's exposure)."""
+    from flashvid.keyframe import KeyframeError, check_pair
+
+    pairs = sorted((shared_data / "real-flash").glob("*_flash.png"))
+    assert len(pairs) >= 10
+    for f in pairs:
+        flash, noflash = read_image(f), read_image(f.with_name(f.name.replace("_flash", "_ambient")))
+        check_pair(flash, noflash)
+        with pytest.raises(KeyframeError, match="swapped"):
+            check_pair(noflash, flash)
+
+
+def test_exposure_compensated_large_subject_is_accepted(shared_data: Path) -> None:
+    """A flash-lit subject filling 50-80 % of the frame at full exposure compensation (the flash image is darker
+    overall and its median pixel is on the subject) is accepted; the same pair swapped is refused."""
+    import cv2
+
+    from flashvid.keyframe import KeyframeError, check_pair
+    from flashvid.keyframe.core import SWAP_MARGIN, flash_centredness
+    from flashvid.keyframe.prior import srgb_to_linear
+    from flashvid.training.data.sources import read_suffix_folder
+    from flashvid.training.data.synth import FlashLight, render_flash, render_noflash
+
+    rng = np.random.default_rng(0)
+    fgs = read_suffix_folder(shared_data / "portraits", max_side=2000)
+    bgs = sorted((shared_data / "backgrounds" / "sun_hays80").glob("*.jpg"))
+    h, w = 360, 480
+    areas: list[float] = []
+    scores: list[float] = []
+    for i, fg in enumerate(fgs):
+        ys, xs = np.nonzero(fg.alpha > 0.05)
+        img = fg.image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        a = fg.alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        s = np.sqrt(rng.uniform(0.75, 1.1) * h * w / max(1, (a > 0.5).sum()))
+        img, a = cv2.resize(img, None, fx=s, fy=s), cv2.resize(a, None, fx=s, fy=s)
+        canvas, alpha = np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.float32)
+        ch, cw = min(h, a.shape[0]), min(w, a.shape[1])
+        x0, sx = (w - cw) // 2, (a.shape[1] - cw) // 2
+        canvas[h - ch :, x0 : x0 + cw] = srgb_to_linear(img[:ch, sx : sx + cw])
+        alpha[h - ch :, x0 : x0 + cw] = a[:ch, sx : sx + cw]
+        bg = srgb_to_linear(cv2.resize(read_image(bgs[i % len(bgs)]), (w, h)))
+        light = FlashLight.random(rng)
+        light.exposure_f = light.exposure_n / (1 + light.power)  # the subject back to its ambient brightness
+        flash = render_flash(canvas, alpha, bg, light, rng)
+        noflash = render_noflash(canvas, alpha, bg, light, rng)
+        areas.append(float((alpha > 0.5).mean()))
+        assert flash.mean() < noflash.mean()
+        check_pair(flash, noflash)
+        scores.append(flash_centredness(flash, noflash))
+        if scores[-1] > SWAP_MARGIN:  # decisive: then the swapped pair must be refused
+            with pytest.raises(KeyframeError, match="swapped"):
+                check_pair(noflash, flash)
+    assert max(areas) >= 0.5 and np.mean(areas) >= 0.45, areas
+    # inconclusive pairs (|score| <= margin) are accepted either way; most are decisive
+    assert sum(sc > SWAP_MARGIN for sc in scores) >= len(scores) - 2, scores

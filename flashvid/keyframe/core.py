@@ -28,7 +28,8 @@ VERSION = 1
 #: Below this flash-only fraction of the light at the best-lit pixels the flash cannot find the subject.
 MIN_FLASH_STRENGTH = 0.04
 #: A flash image darker overall is taken as swapped when its best-lit 5 % gained less than this over the median.
-SWAP_GAIN = 1.3
+#: A pair scoring below -SWAP_MARGIN on `flash_centredness` is refused as swapped.
+SWAP_MARGIN = 0.1
 
 
 class KeyframeError(InputError):
@@ -212,22 +213,44 @@ def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = 
             f"{names[1]}: {noflash.shape[1]}x{noflash.shape[0]} but {names[0]} is {flash.shape[1]}x{flash.shape[0]}; "
             "give two frames of the same size, or pass --resize to scale the no-flash image to the flash one"
         )
-    lf, ln = srgb_to_linear(flash), srgb_to_linear(noflash)
-    yf, yn = float(lf.mean()), float(ln.mean())
-    if yf >= 0.9 * yn:
-        return
-    # Darker overall may be the camera's exposure. A real flash still brightens the near subject relative to
-    # the rest (F/N has a long upper tail); a swapped pair has a ceiling instead: nothing gained light.
-    qf, qn = lf @ LUMA, ln @ LUMA
-    valid = (qf > 0.004) & (qn > 0.004) & (qf < 0.98) & (qn < 0.98)
-    if valid.sum() < 16:
-        return
-    p50, p95 = np.percentile(qf[valid] / qn[valid], [50.0, 95.0])
-    if p95 < SWAP_GAIN * p50:
+    top = defaults.MAX_FRAME_SIDE
+    if max(flash.shape[:2]) > top:
         raise KeyframeError(
-            f"{names[0]}: the flash image is darker overall than the no-flash image ({yf:.3f} < {yn:.3f} mean "
-            "linear light) and no part of it got brighter; the two look swapped - give the flash-lit frame as --flash"
+            f"{names[0]}: {flash.shape[1]}x{flash.shape[0]} is larger than {top} pixels a side; scale the pair down"
         )
+    score = flash_centredness(flash, noflash)
+    if score < -SWAP_MARGIN:
+        raise KeyframeError(
+            f"{names[0]}: the flash lit the surroundings rather than the subject (centre vs border log-ratio "
+            f"{score:+.2f}); the two look swapped - give the flash-lit frame as --flash"
+        )
+
+
+def flash_centredness(flash: np.ndarray, noflash: np.ndarray, work: int = 256) -> float:
+    """Median log(F/N) in the frame's central quarter minus that in its far border (top, left and right 12 %).
+
+    A flash lights the near subject, which sits towards the centre, far more than the far surroundings at the
+    borders, so a real pair scores above zero; swapping the two images negates the score exactly. Taking the
+    log-ratio's difference cancels any global exposure change (auto exposure, exposure compensation), so a pair
+    whose flash image is darker overall is still told apart. Computed on a `work`-pixel copy (fast at any size).
+    """
+    h, w = flash.shape[:2]
+    s = min(1.0, work / max(h, w))
+    if s < 1:
+        size = (max(8, round(w * s)), max(8, round(h * s)))
+        flash = cv2.resize(flash, size, interpolation=cv2.INTER_AREA)
+        noflash = cv2.resize(noflash, size, interpolation=cv2.INTER_AREA)
+    qf, qn = srgb_to_linear(flash) @ LUMA, srgb_to_linear(noflash) @ LUMA
+    valid = (qf > 0.004) & (qn > 0.004) & (qf < 0.98) & (qn < 0.98)
+    lr = np.log(np.maximum(qf, 1e-4) / np.maximum(qn, 1e-4))
+    hh, ww = lr.shape
+    cy = (np.arange(hh)[:, None] + 0.5) / hh - 0.5
+    cx = (np.arange(ww)[None, :] + 0.5) / ww - 0.5
+    centre = (np.abs(cy) < 0.25) & (np.abs(cx) < 0.25) & valid
+    border = ((np.abs(cx) > 0.38) | (cy < -0.38)) & valid
+    if centre.sum() < 16 or border.sum() < 16:
+        return 0.0
+    return float(np.median(lr[centre]) - np.median(lr[border]))
 
 
 SEGMENTERS = ("auto", "person", "grabcut", "sam")
