@@ -37,7 +37,7 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
         estimator=args.estimator,
         threshold=args.threshold,
         band=args.band,
-        sam_checkpoint=args.sam_checkpoint,
+        sam_checkpoint=_sam(args.sam_checkpoint),
         sam_type=args.sam_type,
         device=args.device,
         resize=args.resize,
@@ -71,6 +71,41 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
         f"{s['ratio_in']:.2f} inside vs {s['ratio_out']:.2f} outside ({contrast:.1f}x); "
         f"{kf.settings['segmenter']}, {kf.settings['estimator']} ratio, band {kf.settings['band']} px"
     )
+    return 0
+
+
+def _sam(value: str | None) -> str | os.PathLike[str] | None:
+    """--sam-checkpoint: a path, or a name from `flashvid weights list` (its cached download)."""
+    from flashvid.weights import resolve
+
+    return resolve(value)
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    from flashvid.weights import WEIGHTS, cache_dir, fetch
+
+    if args.action == "list":
+        for name, spec in WEIGHTS.items():
+            here = (cache_dir() / spec.filename).is_file()
+            print(f"{name:10} {spec.size_mb:5d} MB  {spec.licence:10}  {'downloaded' if here else 'not downloaded'}")
+        print(f"cache: {cache_dir()}")
+        return 0
+    if not args.name:
+        raise FlashvidError(f"name the weights to fetch: one of {', '.join(WEIGHTS)}")
+    from tqdm import tqdm
+
+    bar = tqdm(unit="B", unit_scale=True, desc=args.name, dynamic_ncols=True)
+
+    def show(done: int, total: int) -> None:
+        bar.total = total or None
+        bar.n = done
+        bar.refresh()
+
+    try:
+        path = fetch(args.name, folder=args.cache, url=args.url, progress=show)
+    finally:
+        bar.close()
+    print(f"{path}: {args.name} ready (SHA-256 checked); use --sam-checkpoint {args.name}")
     return 0
 
 
@@ -338,7 +373,7 @@ def _keyframe_from_args(args: argparse.Namespace):
         kf = make_keyframe(
             read_image(args.flash),
             read_image(args.noflash),
-            sam_checkpoint=args.sam_checkpoint,
+            sam_checkpoint=_sam(args.sam_checkpoint),
             names=(str(args.flash), str(args.noflash)),
         )
     else:
@@ -672,6 +707,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--frames", type=_int_in(1, 100000), default=48, help="length of the generated clip")
     _add_matting_args(p)
     handlers["demo"] = _cmd_demo
+
+    p = sub.add_parser("weights", help="list or download official weights (SAM) into the cache folder")
+    p.add_argument("action", choices=["list", "fetch"])
+    p.add_argument("name", nargs="?", help="e.g. sam-vit-b")
+    p.add_argument("--cache", help="folder (default: $FLASHVID_CACHE or ~/.cache/flashvid)")
+    p.add_argument("--url", help="download from this mirror instead of the official URL (the SHA-256 still holds)")
+    handlers["weights"] = _cmd_weights
     return parser, handlers
 
 
