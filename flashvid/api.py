@@ -24,6 +24,7 @@ from flashvid.errors import InputError
 if TYPE_CHECKING:
     from flashvid.compose import Background, Compositor
     from flashvid.keyframe import Keyframe
+    from flashvid.keyframe.in_clip import InClipFlash
     from flashvid.matter import FlashMatter
     from flashvid.video.pipeline import RunStats
     from flashvid.video.sinks import Sink
@@ -47,6 +48,25 @@ def open_keyframe(
     else:
         kf = Keyframe.load(keyframe)
     return kf.with_band(band) if band else kf
+
+
+def keyframe_from_video(
+    video: str | os.PathLike[str], *, seconds: float = 30.0, **keyframe_settings: object
+) -> tuple[Keyframe, InClipFlash]:
+    """A keyframe from a flash burst inside a clip (`flashvid.keyframe.in_clip`), searched in its first `seconds`;
+    returns it with the burst found (frame indices, gain)."""
+    from flashvid.keyframe import make_keyframe
+    from flashvid.keyframe.in_clip import find_flash_pair
+    from flashvid.video.sources import VideoFile
+
+    src = VideoFile(video)
+    found = find_flash_pair(
+        (f.image for f in src), name=str(video), max_frames=max(3, int(seconds * max(src.fps, 1.0)))
+    )
+    names = (f"{video} frame {found.flash_index}", f"{video} frame {found.noflash_index}")
+    kf = make_keyframe(found.flash, found.noflash, names=names, **keyframe_settings)  # type: ignore[arg-type]
+    kf.settings["source"] = f"in-clip flash: frames {found.flash_index} / {found.noflash_index} of {video}"
+    return kf, found
 
 
 def make_matter(
@@ -111,7 +131,8 @@ def matte_video(
         input: a video file, an image folder, a camera index, frames T x H x W x 3 uint8 RGB, or a `Source`.
         output: the file (or PNG folder) to write in `format` (mp4 keeps the input's audio; prores, webm and
             png keep alpha; matte writes the alpha as video); None writes only to `sinks`.
-        keyframe: a `Keyframe`, a .flashkey file, or a (flash, noflash) image pair.
+        keyframe: a `Keyframe`, a .flashkey file, a (flash, noflash) image pair, or ``"auto"``: the flash burst
+            inside `input` (`keyframe_from_video`).
         background, despill, smoothing: the compositor's settings (see `make_compositor`).
         model, checkpoint, engine, device, precision, internal_size, random_weights: the matter's (see
             `make_matter`); or pass a ready `matter` to reuse a built engine.
@@ -135,6 +156,10 @@ def matte_video(
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if output is not None:
         check_output(output_path(output, format), input, overwrite=overwrite)
+    if isinstance(keyframe, str) and keyframe == "auto":
+        if not isinstance(input, (str, os.PathLike)):
+            raise InputError("keyframe='auto' needs a video file as the input (it looks for a flash burst in it)")
+        keyframe = keyframe_from_video(input)[0]
     kf = open_keyframe(keyframe, band=band)
     compositor = make_compositor(background, despill=despill, smoothing=smoothing)
     source = open_source(input)
@@ -189,4 +214,12 @@ def describe(stats: RunStats, output: str | os.PathLike[str] | None) -> str:
     return f"{where}{stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS)"
 
 
-__all__ = ["check_output", "describe", "make_compositor", "make_matter", "matte_video", "open_keyframe"]
+__all__ = [
+    "check_output",
+    "describe",
+    "keyframe_from_video",
+    "make_compositor",
+    "make_matter",
+    "matte_video",
+    "open_keyframe",
+]

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flashvid import assets, defaults
 from flashvid.errors import FlashvidError
@@ -25,15 +25,16 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
     from flashvid.keyframe import make_keyframe
     from flashvid.viz import mask_overlay, ratio_with_points, trimap_overlay
 
-    flash, noflash = read_image(args.flash), read_image(args.noflash)
     out = Path(args.out)
+    if args.from_video and (args.flash or args.noflash):
+        raise FlashvidError("give either --from-video CLIP or --flash F --noflash N, not both")
+    if not args.from_video and not (args.flash and args.noflash):
+        raise FlashvidError("give --flash F and --noflash N (a flash pair), or --from-video CLIP (a flash burst in it)")
     if not out.parent.is_dir():
         raise FlashvidError(f"{out.parent}: no such folder for --out; create it first")
     if not os.access(out.parent, os.W_OK):
         raise FlashvidError(f"{out.parent}: cannot write in this folder; choose another --out")
-    kf = make_keyframe(
-        flash,
-        noflash,
+    settings: dict[str, Any] = dict(
         estimator=args.estimator,
         threshold=args.threshold,
         band=args.band,
@@ -42,8 +43,19 @@ def _cmd_keyframe(args: argparse.Namespace) -> int:
         device=args.device,
         resize=args.resize,
         negative_points=args.negative_points,
-        names=(str(args.flash), str(args.noflash)),
     )
+    if args.from_video:
+        from flashvid.api import keyframe_from_video
+
+        kf, found = keyframe_from_video(args.from_video, **settings)
+        print(
+            f"{args.from_video}: flash at frame {found.flash_index} ({found.gain:.2f}x the steady brightness), "
+            f"no-flash frame {found.noflash_index}"
+        )
+    else:
+        kf = make_keyframe(
+            read_image(args.flash), read_image(args.noflash), names=(str(args.flash), str(args.noflash)), **settings
+        )
     stem = out.with_suffix("")
     pictures = {
         f"{stem}_ratio.png": ratio_with_points(kf.ratio, kf.points, kf.labels),
@@ -367,7 +379,16 @@ def _keyframe_from_args(args: argparse.Namespace):
     from flashvid.imageio import read_image
     from flashvid.keyframe import Keyframe, make_keyframe
 
-    if args.keyframe:
+    if args.keyframe == "auto":
+        from flashvid.api import keyframe_from_video
+
+        if not getattr(args, "input", None):
+            raise FlashvidError("--keyframe auto looks for a flash burst in --input; give a video file there")
+        kf, found = keyframe_from_video(args.input)
+        print(
+            f"{args.input}: keyframe from the flash at frame {found.flash_index}, no-flash frame {found.noflash_index}"
+        )
+    elif args.keyframe:
         kf = Keyframe.load(args.keyframe)
     elif args.flash and args.noflash:
         kf = make_keyframe(
@@ -578,7 +599,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _add_matting_args(p: argparse.ArgumentParser) -> None:
     from flashvid.network.build import MODELS
 
-    p.add_argument("--keyframe", help="a keyframe file (flashvid keyframe)")
+    p.add_argument("--keyframe", help="a keyframe file (flashvid keyframe), or auto: a flash burst in --input")
     p.add_argument("--flash", help="flash image (with --noflash, instead of --keyframe)")
     p.add_argument("--noflash", help="no-flash image")
     p.add_argument("--sam-checkpoint", help="SAM checkpoint for making the keyframe")
@@ -606,8 +627,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers: dict[str, Handler] = {}
 
     p = sub.add_parser("keyframe", help="make a flash keyframe (ratio map, mask, trimap) from a flash / no-flash pair")
-    p.add_argument("--flash", required=True, help="the flash-lit frame (PNG/JPEG)")
-    p.add_argument("--noflash", required=True, help="the no-flash frame taken right beside it")
+    p.add_argument("--flash", help="the flash-lit frame (PNG/JPEG)")
+    p.add_argument("--noflash", help="the no-flash frame taken right beside it")
+    p.add_argument("--from-video", help="instead: find a flash burst (torch / screen flash) in this clip")
     p.add_argument("--out", required=True, help="keyframe file to write (.flashkey); PNGs are written beside it")
     p.add_argument("--sam-checkpoint", help="segment-anything checkpoint (vit_b/l/h); default: GrabCut, no weights")
     p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
