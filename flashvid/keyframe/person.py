@@ -122,12 +122,16 @@ class PersonFlashSegmenter:
         fallback: object | None = None,
         min_inside: float = 0.5,
         keep_ratio: float = 0.6,
+        far_ratio: float = 0.12,
+        sure_person: float = 0.95,
+        near_ratio: float = 0.6,
     ) -> None:
         from flashvid.keyframe.segment import GrabCutSegmenter
 
         self.person = person or PersonSegmenter()
         self.fallback = fallback or GrabCutSegmenter()
         self.min_inside, self.keep_ratio = min_inside, keep_ratio
+        self.far_ratio, self.sure_person, self.near_ratio = far_ratio, sure_person, near_ratio
         self.last_choice = ""
         self.last_probability: np.ndarray | None = None
 
@@ -175,4 +179,20 @@ class PersonFlashSegmenter:
         best = max(r for _, r in lit)
         keep = [i for i, r in lit if r >= self.keep_ratio * best]
         self.last_choice = f"person ({len(keep)} of {len(people)} found)"
-        return fill_holes(np.isin(cc, keep).astype(np.uint8))
+        mask = np.isin(cc, keep)
+        # the flash vetoes what the person segmenter merged from the far room (a bright ledge, a poster): parts the
+        # flash left unlit (ratio below `far_ratio`) that are not confidently a person are cut, and only the parts
+        # still joined to a lit positive point are kept
+        trimmed = mask & ~((ratio < self.far_ratio) & (prob < self.sure_person))
+        _, cc2 = cv2.connectedComponents(trimmed.astype(np.uint8), connectivity=8)
+        ids = {int(cc2[y, x]) for x, y in zip(px, py, strict=True) if trimmed[y, x]}
+        if ids:
+            mask = np.isin(cc2, sorted(ids))
+        # ... and adds what the segmenter missed but the flash lit as brightly as the person (a raised arm, a
+        # held object): confident-ratio regions that touch the person
+        if self.near_ratio < 1.0:
+            near = (ratio >= self.near_ratio).astype(np.uint8)
+            _, cc3 = cv2.connectedComponents(near, connectivity=8)
+            touching = np.unique(cc3[cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0])
+            mask = mask | np.isin(cc3, [t for t in touching.tolist() if t > 0])
+        return fill_holes(mask.astype(np.uint8))
