@@ -145,3 +145,42 @@ def test_settings_persist_and_errors_show_in_the_status_bar(studio) -> None:
     again.open_source(str(tmp / "missing.mp4"))
     assert "no such video file" in again.statusBar().currentMessage()
     again.close()
+
+
+def test_controls_come_from_one_settings_table(studio) -> None:
+    """Issue 10 item 4: every control is built from ui/settings.py, with its default, tooltip and QSettings key."""
+    from flashvid.ui.settings import SETTINGS
+
+    from flashvid import defaults
+
+    window, tmp = studio
+    assert set(window.controls) == {s.key for s in SETTINGS}
+    assert window.threshold.value() == pytest.approx(defaults.RATIO_THRESHOLD)
+    assert window.internal.value() == defaults.INTERNAL_SIZE and window.model_box.currentText() == defaults.MODEL
+    assert all(w.toolTip() for w in window.controls.values())
+    window.internal.setValue(256)
+    window.band.setValue(17)
+    window.save_settings()
+    store = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    assert int(store.value("internal")) == 256 and int(store.value("band")) == 17
+    store.setValue("threshold", "not a number")  # a damaged value falls back to its default
+    store.sync()
+    again = MainWindow(store)
+    assert again.internal.value() == 256 and again.threshold.value() == pytest.approx(defaults.RATIO_THRESHOLD)
+    again.close()
+
+
+def test_output_toggle_adds_and_removes_its_sink(studio, qtbot) -> None:
+    """The one generic toggle behind the virtual camera and UDP: refused without a source (unticked, error shown),
+    on adds its sink to the running stream's set, off removes and closes it."""
+    window, tmp = studio
+    window.udp_url.setText("udp://127.0.0.1:5999")
+    window.udp_box.setChecked(True)
+    assert not window.udp_box.isChecked() and "open a source first" in window.statusBar().currentMessage()
+    window.open_source(str(tmp / "clip.mp4"))
+    window.udp_box.setChecked(True)
+    assert window.udp_box.isChecked() and window.udp_box.sink is not None
+    sink = window.udp_box.sink
+    assert sink in window.sinks.sinks
+    window.udp_box.setChecked(False)
+    assert window.udp_box.sink is None and sink not in window.sinks.sinks

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from flashvid.ui import settings as settings_model
+from flashvid.ui.outputs import OutputToggle
 from flashvid.ui.preview import VIEWS, PreviewWidget
 from flashvid.ui.wizard import KeyframeWizard
 from flashvid.ui.worker import LockedMatter, MattingWorker, Paced, SinkSet
@@ -23,10 +25,8 @@ from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
-    QCheckBox,
     QColorDialog,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -36,19 +36,16 @@ from PyQt6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from flashvid import defaults
 from flashvid.compose import BlurBackground, ColorBackground, Compositor, TransparentBackground
 from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
 from flashvid.matter import FlashMatter
-from flashvid.network import MODELS
 from flashvid.video.background import parse_background
-from flashvid.video.sinks import FORMATS, UdpSink, VirtualCamSink, make_sink, output_path
+from flashvid.video.sinks import UdpSink, VirtualCamSink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
 
 
@@ -78,8 +75,6 @@ class MainWindow(QMainWindow):
         self.keyframe: Keyframe | None = None
         self.recorder = None
         self.record_started = 0.0
-        self.virtualcam = None
-        self.udp = None
         self._pending_keyframe = QTimer(singleShot=True, interval=150)
         self._pending_keyframe.timeout.connect(self._apply_keyframe_settings)
         self._pending_matter = QTimer(singleShot=True, interval=300)
@@ -113,65 +108,66 @@ class MainWindow(QMainWindow):
         top.addWidget(self.fps_label)
 
         form = QFormLayout()
-        self.background_box = QComboBox()
-        self.background_box.addItems(["colour", "image...", "video...", "blur", "transparent"])
+        # every control comes from the settings table (ui/settings.py): default, range, tooltip, QSettings key
+        self.controls = {st.key: settings_model.make_control(st) for st in settings_model.SETTINGS}
+        c = self.controls
+        self.background_box, self.colour, self.blur = c["background"], c["colour"], c["blur"]
+        self.band, self.threshold, self.smooth, self.despill = c["band"], c["threshold"], c["smooth"], c["despill"]
+        self.model_box, self.engine_box, self.precision_box = c["model"], c["engine"], c["precision"]
+        self.internal, self.format_box = c["internal"], c["format"]
         self.background_box.currentTextChanged.connect(self._background_changed)
-        self.colour = QLineEdit("#00ff00")
         self.colour.editingFinished.connect(lambda: self._background_changed(self.background_box.currentText()))
+        self.blur.valueChanged.connect(lambda v: self._background_changed("blur"))
+        self.band.valueChanged.connect(lambda _: self._pending_keyframe.start())
+        self.threshold.valueChanged.connect(lambda _: self._pending_keyframe.start())
+        self.smooth.valueChanged.connect(lambda v: setattr(self.compositor, "smoothing", v / 100))
+        self.despill.valueChanged.connect(lambda v: setattr(self.compositor, "despill", v / 100))
+        for w in (self.model_box, self.engine_box, self.precision_box):
+            w.currentTextChanged.connect(lambda _: self._pending_matter.start())
+        self.internal.valueChanged.connect(lambda _: self._pending_matter.start())
         pick = QPushButton("pick")
         pick.clicked.connect(self._pick_colour)
         row = QHBoxLayout()
         row.addWidget(self.colour)
         row.addWidget(pick)
-        form.addRow("background", self.background_box)
-        form.addRow("colour", row)
-        self.blur = self._slider(1, 60, 20, lambda v: self._background_changed("blur"))
-        form.addRow("blur strength", self.blur)
-        self.band = QSpinBox()
-        self.band.setRange(0, 200)
-        self.band.setSpecialValueText("auto")
-        self.band.valueChanged.connect(lambda _: self._pending_keyframe.start())
-        form.addRow("trimap band (px)", self.band)
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.3, 0.95)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setValue(defaults.RATIO_THRESHOLD)
-        self.threshold.valueChanged.connect(lambda _: self._pending_keyframe.start())
-        form.addRow("ratio threshold", self.threshold)
-        self.smooth = self._slider(0, 95, 0, lambda v: setattr(self.compositor, "smoothing", v / 100))
-        form.addRow("temporal smoothing", self.smooth)
-        self.despill = self._slider(0, 100, 100, lambda v: setattr(self.compositor, "despill", v / 100))
-        form.addRow("despill", self.despill)
-        self.model_box = QComboBox()
-        self.model_box.addItems(sorted(MODELS))
-        self.model_box.setCurrentText("flashvid-rt")  # the real-time default; dfm-official is ~1.7 s/frame on a CPU
-        self.engine_box = QComboBox()
-        self.engine_box.addItems(list(defaults.ENGINES))
-        self.precision_box = QComboBox()
-        self.precision_box.addItems(["fp32", "bf16", "fp16"])
-        self.internal = QSpinBox()
-        self.internal.setRange(128, 1024)
-        self.internal.setSingleStep(32)
-        self.internal.setValue(defaults.INTERNAL_SIZE)
-        for w in (self.model_box, self.engine_box, self.precision_box):
-            w.currentTextChanged.connect(lambda _: self._pending_matter.start())
-        self.internal.valueChanged.connect(lambda _: self._pending_matter.start())
-        form.addRow("model", self.model_box)
-        form.addRow("engine", self.engine_box)
-        form.addRow("precision", self.precision_box)
-        form.addRow("internal resolution", self.internal)
+        for key in (
+            "background",
+            "colour",
+            "blur",
+            "band",
+            "threshold",
+            "smooth",
+            "despill",
+            "model",
+            "engine",
+            "precision",
+            "internal",
+        ):
+            form.addRow(settings_model.BY_KEY[key].label, row if key == "colour" else c[key])
 
-        self.format_box = QComboBox()
-        self.format_box.addItems(list(FORMATS))
         self.record_button = QPushButton("Record (R)")
         self.record_button.setCheckable(True)
         self.record_button.toggled.connect(self.toggle_record)
         self.record_label = QLabel("")
-        self.virtualcam_box = QCheckBox("virtual camera")
-        self.virtualcam_box.toggled.connect(self.toggle_virtualcam)
-        self.udp_box = QCheckBox("UDP stream")
         self.udp_url = QLineEdit("udp://127.0.0.1:5000")
-        self.udp_box.toggled.connect(self.toggle_udp)
+        self.virtualcam_box = OutputToggle(
+            "virtual camera",
+            lambda src: VirtualCamSink(src.width, src.height, src.fps),
+            self.sinks,
+            lambda: self.source,
+            self.error,
+            self.statusBar().showMessage,
+            lambda sink: f"on {getattr(sink, 'device', '')}",
+        )
+        self.udp_box = OutputToggle(
+            "UDP stream",
+            lambda src: UdpSink(self.udp_url.text(), src.width, src.height, src.fps),
+            self.sinks,
+            lambda: self.source,
+            self.error,
+            self.statusBar().showMessage,
+            lambda sink: f"streaming to {self.udp_url.text()}",
+        )
         form.addRow("record format", self.format_box)
         form.addRow(self.record_button, self.record_label)
         form.addRow(self.virtualcam_box)
@@ -210,34 +206,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------- settings
 
     def _restore(self) -> None:
-        s = self.settings
-        self.colour.setText(str(s.value("colour", "#00ff00")))
-        self.band.setValue(int(s.value("band", 0)))
-        self.threshold.setValue(float(s.value("threshold", defaults.RATIO_THRESHOLD)))
-        self.smooth.setValue(int(s.value("smooth", 0)))
-        self.despill.setValue(int(s.value("despill", 100)))
-        self.blur.setValue(int(s.value("blur", 20)))
-        self.internal.setValue(int(s.value("internal", defaults.INTERNAL_SIZE)))
-        self.format_box.setCurrentText(str(s.value("format", "mp4")))
-        self.view_box.setCurrentText(str(s.value("view", "composite")))
-        self._background_changed(str(s.value("background", "colour")), restoring=True)
+        settings_model.restore(self.controls, self.settings)
+        self.view_box.setCurrentText(str(self.settings.value("view", "composite")))
+        self._background_changed(self.background_box.currentText(), restoring=True)
 
     def save_settings(self) -> None:
-        s = self.settings
-        for key, value in (
-            ("colour", self.colour.text()),
-            ("band", self.band.value()),
-            ("threshold", self.threshold.value()),
-            ("smooth", self.smooth.value()),
-            ("despill", self.despill.value()),
-            ("blur", self.blur.value()),
-            ("internal", self.internal.value()),
-            ("format", self.format_box.currentText()),
-            ("view", self.view_box.currentText()),
-            ("background", self.background_box.currentText()),
-        ):
-            s.setValue(key, value)
-        s.sync()
+        settings_model.save(self.controls, self.settings)
+        self.settings.setValue("view", self.view_box.currentText())
+        self.settings.sync()
 
     def closeEvent(self, event) -> None:
         self.save_settings()
@@ -485,36 +461,6 @@ class MainWindow(QMainWindow):
         tmp = getattr(self.recorder, "tmp", None)
         size = tmp.stat().st_size if tmp is not None and tmp.is_file() else 0
         self.record_label.setText(f"{time.monotonic() - self.record_started:.0f} s, {size / 1e6:.1f} MB")
-
-    def toggle_virtualcam(self, on: bool) -> None:
-        if on:
-            try:
-                self.virtualcam = VirtualCamSink(self.source.width, self.source.height, self.source.fps)
-            except (FlashvidError, AttributeError) as exc:
-                self.virtualcam_box.setChecked(False)
-                self.error(str(exc) if isinstance(exc, FlashvidError) else "open a source first")
-                return
-            self.sinks.add(self.virtualcam)
-            self.statusBar().showMessage(f"virtual camera on {self.virtualcam.device}")
-        elif self.virtualcam is not None:
-            self.sinks.remove(self.virtualcam)
-            self.virtualcam.close()
-            self.virtualcam = None
-
-    def toggle_udp(self, on: bool) -> None:
-        if on:
-            try:
-                self.udp = UdpSink(self.udp_url.text(), self.source.width, self.source.height, self.source.fps)
-            except (FlashvidError, AttributeError, OSError) as exc:
-                self.udp_box.setChecked(False)
-                self.error(str(exc) if not isinstance(exc, AttributeError) else "open a source first")
-                return
-            self.sinks.add(self.udp)
-            self.statusBar().showMessage(f"streaming to {self.udp_url.text()}")
-        elif self.udp is not None:
-            self.sinks.remove(self.udp)
-            self.udp.close()
-            self.udp = None
 
 
 def main() -> int:

@@ -1,0 +1,178 @@
+"""The studio's settings model: one table of its controls, each with its default, range, QSettings key and a
+tooltip in plain words. The window builds its controls from it, restores and saves them through it, so a control
+is added in one place. Defaults come from `flashvid.defaults` where the library has one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSlider, QSpinBox, QWidget
+
+from flashvid import defaults
+from flashvid.network import MODELS
+from flashvid.video.sinks import FORMATS
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One control. kind: ``int`` (spin box), ``float`` (spin box), ``slider`` (int), ``choice`` or ``text``."""
+
+    key: str
+    label: str
+    kind: str
+    default: Any
+    low: float = 0
+    high: float = 100
+    step: float = 1
+    choices: tuple[str, ...] = field(default_factory=tuple)
+    special: str = ""  # text shown at the minimum of a spin box ("auto")
+    tip: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "background",
+        "background",
+        "choice",
+        "colour",
+        choices=("colour", "image...", "video...", "blur", "transparent"),
+        tip="What replaces the room behind you",
+    ),
+    Setting("colour", "colour", "text", "#00ff00", tip="Background colour as #RRGGBB (green suits chroma keys)"),
+    Setting("blur", "blur strength", "slider", 20, 1, 60, tip="How much the real room is blurred (blur background)"),
+    Setting(
+        "band",
+        "trimap band (px)",
+        "int",
+        0,
+        0,
+        200,
+        special="auto",
+        tip="Width of the uncertain edge band around you; wider helps hair, narrower keeps edges crisp",
+    ),
+    Setting(
+        "threshold",
+        "ratio threshold",
+        "float",
+        defaults.RATIO_THRESHOLD,
+        0.3,
+        0.95,
+        0.05,
+        tip="How strongly the flash must light a spot for it to count as you",
+    ),
+    Setting("smooth", "temporal smoothing", "slider", 0, 0, 95, tip="Steadier edges over time, at the cost of lag"),
+    Setting("despill", "despill", "slider", 100, 0, 100, tip="Removes the old background's colour from your edges"),
+    Setting(
+        "model",
+        "model",
+        "choice",
+        defaults.MODEL,
+        choices=tuple(sorted(MODELS)),
+        tip="flashvid-rt runs live; dfm-official is the paper's large network (needs its weights)",
+    ),
+    Setting(
+        "engine",
+        "engine",
+        "choice",
+        "eager",
+        choices=defaults.ENGINES,
+        tip="How the network runs: auto picks the fastest on this machine",
+    ),
+    Setting(
+        "precision",
+        "precision",
+        "choice",
+        "fp32",
+        choices=defaults.PRECISIONS,
+        tip="fp16 needs an NVIDIA GPU; bf16 is faster on some CPUs",
+    ),
+    Setting(
+        "internal",
+        "internal resolution",
+        "int",
+        defaults.INTERNAL_SIZE,
+        128,
+        1024,
+        32,
+        tip="The size the network works at; lower is faster, higher keeps more detail",
+    ),
+    Setting(
+        "format",
+        "record format",
+        "choice",
+        "mp4",
+        choices=tuple(FORMATS),
+        tip="mp4 keeps audio; prores / webm / png keep transparency",
+    ),
+)
+BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def make_control(s: Setting) -> QWidget:
+    """A widget for `s`, set to its default, with its tooltip."""
+    w: QWidget
+    if s.kind == "int":
+        box = QSpinBox()
+        box.setRange(int(s.low), int(s.high))
+        box.setSingleStep(int(s.step))
+        if s.special:
+            box.setSpecialValueText(s.special)
+        w = box
+    elif s.kind == "float":
+        dbox = QDoubleSpinBox()
+        dbox.setRange(float(s.low), float(s.high))
+        dbox.setSingleStep(float(s.step))
+        w = dbox
+    elif s.kind == "slider":
+        w = QSlider(Qt.Orientation.Horizontal)
+        w.setRange(int(s.low), int(s.high))
+    elif s.kind == "choice":
+        w = QComboBox()
+        w.addItems(list(s.choices))
+    elif s.kind == "text":
+        w = QLineEdit()
+    else:
+        raise ValueError(f"unknown setting kind {s.kind!r}")
+    set_value(w, s.default)
+    w.setToolTip(s.tip)
+    return w
+
+
+def value(w: QWidget) -> Any:
+    if isinstance(w, (QSpinBox, QDoubleSpinBox, QSlider)):
+        return w.value()
+    if isinstance(w, QComboBox):
+        return w.currentText()
+    if isinstance(w, QLineEdit):
+        return w.text()
+    raise TypeError(type(w).__name__)
+
+
+def set_value(w: QWidget, v: Any) -> None:
+    if isinstance(w, QSpinBox | QSlider):
+        w.setValue(int(v))
+    elif isinstance(w, QDoubleSpinBox):
+        w.setValue(float(v))
+    elif isinstance(w, QComboBox):
+        if w.findText(str(v)) >= 0:
+            w.setCurrentText(str(v))
+    elif isinstance(w, QLineEdit):
+        w.setText(str(v))
+
+
+def restore(controls: dict[str, QWidget], store: QSettings) -> None:
+    """Each control from its QSettings key (its default when absent or unreadable)."""
+    for key, w in controls.items():
+        s = BY_KEY[key]
+        raw = store.value(key, s.default)
+        try:
+            set_value(w, type(s.default)(raw) if not isinstance(s.default, str) else str(raw))
+        except (TypeError, ValueError):
+            set_value(w, s.default)
+
+
+def save(controls: dict[str, QWidget], store: QSettings) -> None:
+    for key, w in controls.items():
+        store.setValue(key, value(w))
