@@ -146,3 +146,31 @@ def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
     assert again["steps"] == 4 and [h["step"] for h in again["history"]] == [3, 4]
     model = build_model("flashvid-rt", tmp_path / "run" / "best.safetensors")
     assert model.config["use_fcm"] is True
+
+
+def test_people_video_labels_follow_the_keyframe_subject_only() -> None:
+    """Pseudo-labels keep the keyframe's person and whoever overlaps where they were; a second person elsewhere
+    is background, as the keyframe would say."""
+    from flashvid.training.data.clips import follow_subject
+
+    masks = [np.zeros((60, 90), np.float32) for _ in range(3)]
+    for t, m in enumerate(masks):
+        m[10:50, 5 + 3 * t : 30 + 3 * t] = 1.0  # the subject, moving right
+        m[20:50, 70:85] = 1.0  # someone at the edge, smaller
+    out = follow_subject(masks)
+    for t, o in enumerate(out):
+        assert o[10:50, 5 + 3 * t : 30 + 3 * t].min() == 1.0
+        assert o[:, 60:].max() == 0.0
+
+
+def test_distractor_is_in_the_frames_but_not_the_target(shared_data) -> None:
+    from flashvid.training.data.clips import make_clip
+    from flashvid.training.data.sources import read_suffix_folder
+
+    fgs = read_suffix_folder(shared_data / "portraits", max_side=320)
+    bg = np.full((200, 200, 3), 90, np.uint8)
+    plain = make_clip(fgs[0], bg, np.random.default_rng(4), size=128, frames=2, trimap="gt")
+    with_d = make_clip(fgs[0], bg, np.random.default_rng(4), size=128, frames=2, trimap="gt", distractor=fgs[1])
+    np.testing.assert_array_equal(plain.alphas, with_d.alphas)  # same subject, same target
+    changed = np.abs(plain.frames.astype(int) - with_d.frames.astype(int)).max(axis=-1) > 40
+    assert (changed & (with_d.alphas < 0.01)).mean() > 0.02  # a person-sized change in the background

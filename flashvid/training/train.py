@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "freeze_encoder_blocks": 0,
     "prior_perturb_prob": 0.5,
     "other_subject_prob": 0.08,
+    "distractor_prob": 0.0,
 }
 
 
@@ -200,10 +201,17 @@ class ClipStream(IterableDataset):
                     )
                 )
                 continue
+            distractor = None
+            if rng.random() < self.cfg["distractor_prob"]:
+                pool = [g for g, _ in self.groups if g and isinstance(g[0], Foreground)]
+                if pool:
+                    group = pool[int(rng.integers(len(pool)))]
+                    distractor = group[int(rng.integers(len(group)))]
             clip = make_clip(
                 fg,
                 bg,
                 rng,
+                distractor=distractor,
                 size=self.cfg["size"],
                 frames=self.cfg["frames"],
                 motion=self.cfg["motion"],

@@ -85,6 +85,26 @@ def _background(bg: np.ndarray, size: int, margin: int, rng: np.random.Generator
     return srgb_to_linear(np.ascontiguousarray(big[y : y + need, x : x + need]))
 
 
+def _add_distractor(bg_big: np.ndarray, fg: Foreground, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`fg` pasted into the (linear) background canvas, 30-70 % of the frame tall, bottom-anchored, anywhere."""
+    ys, xs = np.nonzero(fg.alpha > 0.05)
+    if len(ys) == 0:
+        return bg_big
+    img = fg.image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    a = fg.alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    s = size * rng.uniform(0.3, 0.7) / a.shape[0]
+    h, w = max(2, round(a.shape[0] * s)), max(2, round(a.shape[1] * s))
+    big_h, big_w = bg_big.shape[:2]
+    h, w = min(h, big_h), min(w, big_w)
+    img = srgb_to_linear(np.ascontiguousarray(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)))
+    a = cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)[..., None]
+    y0 = big_h - h - int(rng.integers(0, max(1, big_h // 5)))
+    x0 = int(rng.integers(0, max(1, big_w - w + 1)))
+    out = bg_big.copy()
+    out[y0 : y0 + h, x0 : x0 + w] = a * img + (1 - a) * out[y0 : y0 + h, x0 : x0 + w]
+    return out
+
+
 def _elastic(size: int, amplitude: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     dx = (value_noise(size, size, rng, (3, 6)) - 0.5) * 2 * amplitude
     dy = (value_noise(size, size, rng, (3, 6)) - 0.5) * 2 * amplitude
@@ -121,6 +141,7 @@ def make_clip(
     trimap: str = "runtime",
     pseudo: bool = False,
     light: FlashLight | None = None,
+    distractor: Foreground | None = None,
 ) -> Clip:
     """Render one clip (see the module docstring).
 
@@ -132,10 +153,14 @@ def make_clip(
         bg_motion: background motion magnitude in 0..1 (None: random).
         trimap: "runtime" (the keyframe path, falling back to the ground truth when it finds nothing) or "gt".
         pseudo: use a pseudo flash image instead of the rendered flash.
+        distractor: another subject standing in the background (far from the flash, so the keyframe marks it
+            background); its alpha is not part of the target, so only the keyframe tells the two apart.
     """
     margin = size // 6
     fg_lin, alpha0 = _place(fg, size, rng)
     bg_big = _background(bg, size, margin, rng)
+    if distractor is not None:
+        bg_big = _add_distractor(bg_big, distractor, size, rng)
     light = light or FlashLight.random(rng)
     bgm = float(rng.random()) if bg_motion is None else bg_motion
     bg0 = bg_big[margin : margin + size, margin : margin + size]
@@ -260,6 +285,33 @@ def clip_from_pair(
     )
 
 
+def follow_subject(masks: list[np.ndarray], margin_frac: float = 0.06) -> list[np.ndarray]:
+    """Person-segmenter masks reduced to the keyframe's subject: in the first mask the largest person (the one the
+    flash would light), then in each later mask the people overlapping where the subject was (dilated by
+    `margin_frac` of the frame). Anyone else - a colleague at the edge, a passer-by - becomes background, as the
+    keyframe would say (the paper's distractor case)."""
+    out = []
+    prev: np.ndarray | None = None
+    for m in masks:
+        n, cc, stats, _ = cv2.connectedComponentsWithStats((m > 0.5).astype(np.uint8), connectivity=8)
+        if n <= 1:
+            out.append(m * 0)
+            continue
+        if prev is None:
+            keep = [1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+        else:
+            r = max(3, round(margin_frac * max(m.shape)))
+            near = cv2.dilate(prev.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+            keep = [i for i in range(1, n) if (near & (cc == i)).any()]
+        region = np.isin(cc, keep)
+        # the soft edge around the kept people stays; soft values around others go
+        grown = cv2.dilate(region.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        kept = np.where(grown, m, 0.0).astype(np.float32)
+        out.append(kept)
+        prev = region
+    return out
+
+
 def clip_from_video(
     video: np.ndarray,
     masks: np.ndarray,
@@ -289,7 +341,7 @@ def clip_from_video(
         return np.ascontiguousarray(x[:, ::-1] if flip else x)
 
     imgs = [crop(video[i]) for i in idx]
-    alphas = [np.clip(crop(masks[i].astype(np.float32)), 0, 1) for i in idx]
+    alphas = follow_subject([np.clip(crop(masks[i].astype(np.float32)), 0, 1) for i in idx])
     light = light or FlashLight.random(rng)
     albedo = srgb_to_linear(imgs[0]) / max(light.exposure_n, 1e-3)
     flash = render_flash(albedo, alphas[0], albedo, light, rng)
