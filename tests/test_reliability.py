@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flashvid.cli import main
@@ -171,3 +172,38 @@ def test_keyframe_outputs_appear_together_or_not_at_all(tmp_path: Path, capsys) 
     assert main([*base, str(tmp_path / "k.flashkey")]) == 0
     names = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k"))
     assert names == ["k.flashkey", "k_mask.png", "k_ratio.png", "k_trimap.png"]
+
+
+@pytest.mark.parametrize(
+    "field,value,words",
+    [
+        ("flash", lambda a: a[..., 0], "flash is"),
+        ("flash", lambda a: a.astype(np.float32), "flash is"),
+        ("ratio", lambda a: np.full_like(a, np.nan), "not finite"),
+        (
+            "trimap",
+            lambda a: np.where(np.arange(a.size).reshape(a.shape) == 0, 77, a).astype(np.uint8),
+            "trimap values",
+        ),
+        ("mask", lambda a: (a * 3).astype(np.uint8), "mask values"),
+    ],
+    ids=["2-D flash", "float flash", "NaN ratio", "trimap 77", "mask 3"],
+)
+def test_crafted_keyframe_files_are_refused_on_load(tmp_path: Path, field, value, words) -> None:
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    from flashvid.keyframe import Keyframe, KeyframeError
+    from tests.test_video import keyframe
+
+    good = tmp_path / "good.flashkey"
+    keyframe().save(good)
+    arrays = load_file(str(good))
+    with safe_open(str(good), framework="numpy") as f:
+        meta = f.metadata()
+    arrays[field] = np.ascontiguousarray(value(arrays[field]))
+    bad = tmp_path / "bad.flashkey"
+    save_file(arrays, str(bad), metadata=meta)
+    Keyframe.load(good)
+    with pytest.raises(KeyframeError, match=words):
+        Keyframe.load(bad)

@@ -197,13 +197,40 @@ class Keyframe:
             raise KeyframeError(
                 f"{p}: damaged keyframe file ({type(exc).__name__}); re-create it with `flashvid keyframe`"
             ) from exc
-        h, w = kf.flash.shape[:2]
-        shapes_ok = kf.noflash.shape == kf.flash.shape and all(
-            a.shape == (h, w) for a in (kf.ratio, kf.mask, kf.trimap)
-        )
-        if not shapes_ok:
-            raise KeyframeError(f"{p}: damaged keyframe file (arrays of different sizes); re-create it")
+        problem = validate_arrays(kf)
+        if problem:
+            raise KeyframeError(f"{p}: damaged keyframe file ({problem}); re-create it with `flashvid keyframe`")
         return kf
+
+
+def validate_arrays(kf: Keyframe) -> str:
+    """What is wrong with a keyframe's arrays ('' when nothing): dtypes, dimensions, sizes, value sets, finiteness."""
+    top = defaults.MAX_FRAME_SIDE
+    if kf.flash.ndim != 3 or kf.flash.shape[2] != 3 or kf.flash.dtype != np.uint8:
+        return f"flash is {kf.flash.dtype} {kf.flash.shape}, not H x W x 3 uint8"
+    h, w = kf.flash.shape[:2]
+    if not (1 <= h <= top and 1 <= w <= top):
+        return f"size {w}x{h} is outside 1..{top}"
+    if kf.noflash.shape != kf.flash.shape or kf.noflash.dtype != np.uint8:
+        return "the no-flash image does not match the flash image"
+    for name, arr, dtype in (
+        ("ratio", kf.ratio, np.float32),
+        ("mask", kf.mask, np.uint8),
+        ("trimap", kf.trimap, np.uint8),
+    ):
+        if arr.shape != (h, w) or arr.dtype != dtype:
+            return f"{name} is {arr.dtype} {arr.shape}, not {w}x{h} {np.dtype(dtype).name}"
+    if not np.isfinite(kf.ratio).all() or kf.ratio.min() < 0 or kf.ratio.max() > 1:
+        return "ratio values outside 0..1 or not finite"
+    if not np.isin(kf.mask, (0, 1)).all():
+        return "mask values other than 0 / 1"
+    if not np.isin(kf.trimap, (0, 128, 255)).all():
+        return "trimap values other than 0 / 128 / 255"
+    if kf.points.ndim != 2 or kf.points.shape[1:] != (2,) or len(kf.points) != len(kf.labels):
+        return "points and labels do not match"
+    if not np.isfinite(kf.points).all() or not np.isin(kf.labels, (0, 1)).all():
+        return "points not finite or labels other than 0 / 1"
+    return ""
 
 
 def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = ("flash", "no-flash")) -> None:
