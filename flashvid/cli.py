@@ -443,7 +443,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     from flashvid.api import check_output, matte_video
     from flashvid.video.sinks import output_path, partial_path
-    from flashvid.video.sources import open_source
+    from flashvid.video.sources import VideoFile, open_source
 
     out = output_path(args.out, args.format)
     check_output(out, args.input, overwrite=args.overwrite)
@@ -480,6 +480,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         f"{out}: {stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS), "
         f"{args.format}, background {args.background}"
     )
+    short = source.shortfall() if isinstance(source, VideoFile) else ""
+    if short:
+        print(
+            f"flashvid: warning: {args.input}: {short}; {out} holds the {stats.frames_written} frames that decoded",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

@@ -207,3 +207,77 @@ def test_crafted_keyframe_files_are_refused_on_load(tmp_path: Path, field, value
     Keyframe.load(good)
     with pytest.raises(KeyframeError, match=words):
         Keyframe.load(bad)
+
+
+def test_truncated_input_exports_what_decodes_and_says_so(tmp_path: Path, capsys) -> None:
+    """A cut-off input (a Matroska file cut in half: still readable): the export keeps every frame that decodes,
+    warns in one line naming the file and the count, and exits with status 3."""
+    import av
+
+    from tests.test_video import keyframe
+
+    rng = np.random.default_rng(0)
+    with av.open(str(tmp_path / "full.mkv"), "w") as o:
+        s = o.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
+        for _ in range(40):
+            for p in s.encode(av.VideoFrame.from_ndarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8), "rgb24")):
+                o.mux(p)
+        for p in s.encode():
+            o.mux(p)
+    data = (tmp_path / "full.mkv").read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) // 2])
+    keyframe().save(tmp_path / "kf.flashkey")
+    argv = ["export", "--input", str(tmp_path / "cut.mkv"), "--keyframe", str(tmp_path / "kf.flashkey")]
+    code = main([*argv, "--out", str(tmp_path / "o.mp4")])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    warning = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("flashvid: warning")]
+    assert len(warning) == 1 and "cut.mkv" in warning[0] and "of the 40 frames" in warning[0], err
+    with av.open(str(tmp_path / "o.mp4")) as c:
+        written = sum(1 for _ in c.decode(video=0))
+    assert 0 < written < 40 and f"{written} frames that decoded" in warning[0]
+
+
+@pytest.mark.slow
+def test_soak_20000_frames_memory_is_flat(tmp_path: Path) -> None:
+    """20,000 small frames through `matte_video` into a file sink; RSS sampled every 1,000 frames after a warm-up
+    must not grow by more than 40 MB over the run (a leak of 2 KB per frame would show as 40 MB)."""
+    import resource  # noqa: F401 - Linux only, like the CI machine
+
+    from flashvid.api import matte_video
+    from flashvid.video.sources import Source
+    from tests.test_video import keyframe
+
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    class Frames:
+        width, height, fps, has_audio = 64, 48, 30.0, False
+        from fractions import Fraction
+
+        rate = Fraction(30)
+
+        def __len__(self) -> int:
+            return 20000
+
+        def __iter__(self):
+            from flashvid.video.sources import Frame
+
+            rng = np.random.default_rng(0)
+            base = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+            for i in range(20000):
+                yield Frame(np.roll(base, i % 64, axis=1), i / 30.0, i)
+
+    samples: list[float] = []
+
+    def progress(done: int, total: int) -> None:
+        if done % 1000 == 0:
+            samples.append(rss_mb())
+
+    src: Source = Frames()
+    stats = matte_video(src, tmp_path / "soak.mp4", keyframe=keyframe(48, 64), background="#00ff00", progress=progress)
+    assert stats.frames_written == 20000 and len(samples) == 20
+    growth = max(samples[3:]) - samples[3]
+    assert growth < 40, samples

@@ -97,17 +97,38 @@ class VideoFile:
     def __len__(self) -> int:
         return self.frame_count
 
+    def shortfall(self) -> str:
+        """After a full read: why fewer frames decoded than the container announced ('' when none were missing)."""
+        if self.decode_error:
+            return f"decoding stopped after {self.decoded} frames ({self.decode_error})"
+        expected = self.frame_count or round(self.duration * self.fps)  # mkv / webm announce a duration only
+        if expected and self.decoded < expected - 1:
+            return f"the file ends after {self.decoded} of the {expected} frames it announces (truncated?)"
+        return ""
+
     def __iter__(self) -> Iterator[Frame]:
         import av
 
+        self.decoded, self.decode_error = 0, ""
         with av.open(str(self.path)) as c:
             s = c.streams.video[0]
             s.thread_type = "AUTO"
             t0 = None
-            for i, frame in enumerate(c.decode(s)):
+            frames = c.decode(s)
+            i = 0
+            while True:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    return
+                except av.error.FFmpegError as exc:  # damaged data mid-stream: keep what decoded, say why
+                    self.decode_error = f"{type(exc).__name__}: {exc}"
+                    return
                 t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else i / self.fps
                 t0 = t if t0 is None else t0
+                self.decoded = i + 1
                 yield Frame(self._to_rgb(frame), t - t0, i)
+                i += 1
 
 
 class Webcam:
