@@ -315,7 +315,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     path = Path(args.config)
     if not path.is_file():
-        raise FlashvidError(f"{path}: no such config file; see flashvid/assets/configs/flashvid-rt.json")
+        raise FlashvidError(f"{path}: no such config file; the shipped one is assets/configs/flashvid-rt.json")
     cfg = load_config(path, steps=args.steps, batch=args.batch)
     summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
     print(
@@ -690,7 +690,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")
-    p.add_argument("--config", required=True, help="JSON config (see flashvid/assets/configs/flashvid-rt.json)")
+    p.add_argument(
+        "--config",
+        default=str(assets.path("configs", "flashvid-rt.json")),
+        help="JSON config (default: the shipped one)",
+    )
     p.add_argument("--out", required=True, help="output folder (last.pt, best.safetensors, history.json)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
