@@ -40,10 +40,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from flashvid.api import make_matter
 from flashvid.compose import BlurBackground, ColorBackground, Compositor, TransparentBackground
 from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
-from flashvid.matter import FlashMatter
 from flashvid.video.background import parse_background
 from flashvid.video.sinks import UdpSink, VirtualCamSink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
@@ -332,13 +332,13 @@ class MainWindow(QMainWindow):
         """Model, engine, precision or internal resolution changed: build a new matter and swap it in."""
         if self.keyframe is None:
             return
-        settings = {"internal_size": self.internal.value()} if self.model_box.currentText() == "flashvid-rt" else {}
+        rt = self.model_box.currentText() == "flashvid-rt"
         try:
-            matter = FlashMatter(
+            matter = make_matter(  # the library's builder, as `flashvid export` uses
                 self.model_box.currentText(),
                 engine=self.engine_box.currentText(),
                 precision=self.precision_box.currentText(),
-                **settings,
+                internal_size=self.internal.value() if rt else None,
             )
             matter.set_keyframe(self.keyframe)
         except FlashvidError as exc:

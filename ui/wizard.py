@@ -242,8 +242,9 @@ class KeyframeWizard(QDialog):
         s = kf.summary()
         self.status.setText(
             f"{self.capture_note}subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
-            f"inside vs {s['ratio_out']:.2f} outside"
+            f"inside vs {s['ratio_out']:.2f} outside; segmented by {kf.settings.get('segmenter', '?')}"
         )
+        self.status.setWordWrap(True)
         self.refresh()
 
     def refresh(self) -> None:
