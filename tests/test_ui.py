@@ -184,3 +184,43 @@ def test_output_toggle_adds_and_removes_its_sink(studio, qtbot) -> None:
     assert sink in window.sinks.sinks
     window.udp_box.setChecked(False)
     assert window.udp_box.sink is None and sink not in window.sinks.sinks
+
+
+def test_record_before_any_keyframe_neither_crashes_nor_writes(studio) -> None:
+    """Issue 13: open a video, Record before any keyframe, Record again: no exception in the slot, no file, a
+    status line that says why (before: the sink's close() raised inside the Qt slot and the process aborted)."""
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    out = tmp / "rec"
+    window.toggle_record(True, str(out))
+    window.toggle_record(False)
+    assert window.recorder is None
+    assert "nothing was recorded" in window.statusBar().currentMessage()
+    assert not list(tmp.glob("rec*")) and not list(tmp.glob(".rec*"))
+
+
+@pytest.mark.parametrize("choice", ["stop and keep", "keep recording", "discard"])
+def test_closing_while_recording_asks(studio, qtbot, choice: str) -> None:
+    """Issue 13: closing the window while recording asks; each answer does what it says, and nothing hidden is
+    left behind (before: the recording was lost without a word and a hidden partial stayed)."""
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    from flashvid.imageio import read_image
+    from flashvid.keyframe import make_keyframe
+
+    window.set_keyframe(make_keyframe(read_image(tmp / "flash.png"), read_image(tmp / "noflash.png")))
+    window.toggle_record(True, str(tmp / "rec.mp4"))
+    qtbot.waitUntil(lambda: window.recorder is not None and window.recorder.frames >= 5, timeout=120000)
+    window.ask_recording_on_close = lambda: choice
+    window.close()
+    if choice == "keep recording":
+        assert window.recorder is not None and window.isVisible()
+        window.ask_recording_on_close = lambda: "stop and keep"
+        window.close()
+    assert not window.isVisible()
+    hidden = list(tmp.glob(".rec*"))
+    assert not hidden, hidden
+    if choice == "discard":
+        assert not list(tmp.glob("rec*"))
+    else:
+        assert (tmp / "rec.mp4").stat().st_size > 0

@@ -216,9 +216,39 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        if self.recorder is not None:
+            choice = self.ask_recording_on_close()
+            if choice == "keep recording":
+                event.ignore()
+                return
+            if choice == "discard":
+                self.sinks.remove(self.recorder)
+                self.recorder.abort()
+                kept = getattr(self.recorder, "kept_partial", None)
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
+                self.recorder = None
+            else:  # stop and keep
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(False)
+                self.record_button.blockSignals(False)
+                self.toggle_record(False)
         self.save_settings()
         self.stop()
         super().closeEvent(event)
+
+    def ask_recording_on_close(self) -> str:
+        """'stop and keep', 'keep recording' or 'discard' (a dialog; tests replace this method)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Recording in progress")
+        box.setText(f"A recording is running ({self.record_path.name}). Close the studio anyway?")
+        keep = box.addButton("Stop and keep it", QMessageBox.ButtonRole.AcceptRole)
+        go_on = box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
+        box.addButton("Discard it", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        return "stop and keep" if clicked is keep else "keep recording" if clicked is go_on else "discard"
 
     # --------------------------------------------------------------------------------------------- source
 
@@ -449,11 +479,18 @@ class MainWindow(QMainWindow):
             self.sinks.add(self.recorder)
             self._record_timer.start()
         elif self.recorder is not None:
-            self.sinks.remove(self.recorder)
-            self.recorder.close()
-            self.recorder = None
+            recorder, self.recorder = self.recorder, None
+            self.sinks.remove(recorder)
             self._record_timer.stop()
-            self.statusBar().showMessage(f"recorded {self.record_path}", 8000)
+            try:
+                recorder.close()
+            except (FlashvidError, OSError, RuntimeError) as exc:  # never let a slot raise into Qt (abort)
+                self.error(f"the recording could not be finished: {exc}")
+                return
+            if getattr(recorder, "frames", 1) == 0:
+                self.statusBar().showMessage("nothing was recorded (no frame was matted: take a keyframe first)", 8000)
+            else:
+                self.statusBar().showMessage(f"recorded {self.record_path}", 8000)
 
     def _record_status(self) -> None:
         if self.recorder is None:

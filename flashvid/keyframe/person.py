@@ -40,19 +40,18 @@ def _quiet_stderr() -> Iterator[None]:
     """Silence native libraries' writes to file descriptor 2 (not Python's own stderr handling) for a moment."""
     import sys
 
+    sys.stderr.flush()
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured / replaced stderr without a descriptor
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 at all (a daemon): nothing to silence
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, fd)
+        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, fd)
+        os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
 

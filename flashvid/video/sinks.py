@@ -235,8 +235,9 @@ class VideoSink(Sink):
         self.container.close()
 
     def close(self) -> None:
-        """Finish the file and put it at `path` (replacing a file there only because the caller allowed it)."""
-        self._end(self.path)
+        """Finish the file and put it at `path` (replacing a file there only because the caller allowed it). With
+        no frame written there is no video to keep: nothing is written (`path` stays as it was)."""
+        self._end(self.path if self.frames else None)
 
     def abort(self) -> None:
         """Stop early: an existing file at `path` is never touched. What was written is kept as a playable
