@@ -281,3 +281,14 @@ def test_soak_20000_frames_memory_is_flat(tmp_path: Path) -> None:
     assert stats.frames_written == 20000 and len(samples) == 20
     growth = max(samples[3:]) - samples[3]
     assert growth < 40, samples
+
+
+def test_a_missing_camera_is_one_line_listing_the_cameras(capsys, tmp_path: Path) -> None:
+    from tests.test_video import keyframe
+
+    keyframe().save(tmp_path / "kf.flashkey")
+    code = main(
+        ["stream", "--camera", "7", "--keyframe", str(tmp_path / "kf.flashkey"), "--to", "udp://127.0.0.1:5000"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "camera 7" in err and "cameras found" in err and err.count("\n") == 1

@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from flashvid.ui import settings as settings_model
 from flashvid.ui.outputs import OutputToggle
@@ -46,18 +45,7 @@ from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
 from flashvid.video.background import parse_background
 from flashvid.video.sinks import UdpSink, VirtualCamSink, make_sink, output_path
-from flashvid.video.sources import VideoFile, Webcam
-
-
-def find_cameras(limit: int = 4) -> list[int]:
-    """Indices of the cameras OpenCV can open (probes 0 .. limit-1)."""
-    found = []
-    for i in range(limit):
-        cap = cv2.VideoCapture(i)
-        if cap.isOpened():
-            found.append(i)
-        cap.release()
-    return found
+from flashvid.video.sources import VideoFile, Webcam, find_cameras
 
 
 class MainWindow(QMainWindow):

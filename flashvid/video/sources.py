@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -131,6 +132,32 @@ class VideoFile:
                 i += 1
 
 
+@contextlib.contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """OpenCV's own warnings (camera probing) go nowhere for a moment: flashvid says what matters in one line."""
+    logging = cv2.utils.logging
+    old = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(old)
+
+
+def find_cameras(limit: int = 8) -> list[int]:
+    """Indices of the cameras that open (on Linux only those with a /dev/videoN node are probed)."""
+    found = []
+    for i in range(limit):
+        if Path("/dev").is_dir() and not Path(f"/dev/video{i}").exists():
+            continue
+        with _quiet_opencv():
+            cap = cv2.VideoCapture(i)
+            if cap.isOpened():
+                found.append(i)
+            cap.release()
+    return found
+
+
 class Webcam:
     """A live camera through OpenCV; iterating grabs frames until `close()` (or forever).
 
@@ -150,7 +177,14 @@ class Webcam:
         lock_exposure: bool = False,
     ) -> None:
         self.device = device
-        self.cap = cv2.VideoCapture(device)
+        if isinstance(device, int) and Path("/dev").is_dir() and not Path(f"/dev/video{device}").exists():
+            found = find_cameras()
+            listed = ", ".join(str(i) for i in found) if found else "none"
+            raise InputError(
+                f"camera {device}: no such camera (cameras found: {listed}); give --camera N of one of them"
+            )
+        with _quiet_opencv():
+            self.cap = cv2.VideoCapture(device)
         if not self.cap.isOpened():
             raise InputError(f"camera {device}: cannot be opened; check that it is connected and not in use")
         if width:
