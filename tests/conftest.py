@@ -1,13 +1,18 @@
-"""Shared fixtures: seeded randomness, the shared data folder, synthetic flash pairs, a tiny random SAM."""
+"""Shared fixtures and builders: seeded randomness, the shared data folder, small test videos and keyframes
+(`make_video`, `keyframe`, also as the fixtures `video_maker` / `keyframe_maker`), a tiny random SAM."""
 
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 import torch
+
+from flashvid.keyframe import Keyframe
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -59,3 +64,75 @@ def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sam") / "sam_tiny.pth"
     torch.save(model.state_dict(), path)
     return path
+
+
+# ------------------------------------------------------------------------------------- small videos, keyframes
+
+
+def make_video(
+    path: Path,
+    frames: int = 12,
+    audio: bool = True,
+    times: list[float] | None = None,
+    width: int = 96,
+    height: int = 64,
+) -> list[float]:
+    """A small H.264 MP4 (moving gradient, `width` x `height`) with an AAC sine tone; returns the frame times."""
+    W, H = width, height
+    times = times or [i / 24 for i in range(frames)]
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+        v.codec_context.time_base = Fraction(1, 1000)
+        a = c.add_stream("aac", rate=22050) if audio else None
+        for i, t in enumerate(times):
+            img = np.zeros((H, W, 3), np.uint8)
+            img[..., 0] = (np.arange(W)[None, :] * 2 + i * 10) % 256
+            img[..., 1] = 120
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = round(t * 1000), Fraction(1, 1000)
+            for p in v.encode(f):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        if a is not None:
+            n = int(22050 * (times[-1] + 0.1))
+            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 22050)).astype(np.float32)
+            for k in range(0, n, 1024):
+                chunk = tone[k : k + 1024]
+                af = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
+                af.sample_rate, af.pts = 22050, k
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+    return times
+
+
+def keyframe(h: int = 64, w: int = 96) -> Keyframe:
+    """A small keyframe: random texture, a centred rectangle as the subject, a hard trimap."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
+    return Keyframe(
+        img,
+        img,
+        np.zeros((h, w), np.float32),
+        np.zeros((0, 2), np.float32),
+        np.zeros(0, np.int32),
+        mask,
+        np.where(mask > 0, 255, 0).astype(np.uint8),
+    )
+
+
+@pytest.fixture()
+def video_maker():
+    """`make_video(path, frames=12, audio=True, times=None, width=96, height=64)`."""
+    return make_video
+
+
+@pytest.fixture()
+def keyframe_maker():
+    """`keyframe(h=64, w=96)`."""
+    return keyframe

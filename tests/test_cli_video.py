@@ -10,7 +10,8 @@ import numpy as np
 from flashvid.cli import main
 from flashvid.imageio import read_image, write_image
 from flashvid.training.data.synth import FlashLight, synthetic_pair
-from tests.test_video import H, W, make_video
+from tests.conftest import make_video
+from tests.test_video import H, W
 
 
 def test_demo_writes_its_outputs_and_metrics(tmp_path: Path, capsys) -> None:
@@ -115,7 +116,7 @@ def test_stream_a_file_to_udp(tmp_path: Path, capsys) -> None:
 def test_export_refuses_its_own_input_and_existing_outputs(tmp_path: Path, capsys) -> None:
     """Issue 14 cases 1 and 2: the input as --out (also through a link) and an existing --out without --overwrite
     are refused in one line, exit 2, before any work; every file is left as it was."""
-    from tests.test_video import keyframe
+    from tests.conftest import keyframe
 
     make_video(tmp_path / "in.mp4", frames=8)
     keyframe().save(tmp_path / "kf.flashkey")

@@ -59,7 +59,7 @@ def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path, capsys) -> None:
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    from tests.test_video import keyframe, make_video
+    from tests.conftest import keyframe, make_video
 
     make_video(tmp_path / "in.mp4", frames=4)
     keyframe().save(tmp_path / "kf.flashkey")
@@ -82,7 +82,7 @@ def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path, capsys) -> None:
 
 
 def test_dfm_official_without_weights_is_refused(tmp_path: Path, capsys) -> None:
-    from tests.test_video import keyframe, make_video
+    from tests.conftest import keyframe, make_video
 
     make_video(tmp_path / "in.mp4", frames=4)
     keyframe().save(tmp_path / "kf.flashkey")
@@ -105,7 +105,7 @@ def test_dfm_official_without_weights_is_refused(tmp_path: Path, capsys) -> None
 
 
 def test_stream_to_a_window_without_a_display(tmp_path: Path) -> None:
-    from tests.test_video import keyframe, make_video
+    from tests.conftest import keyframe, make_video
 
     make_video(tmp_path / "in.mp4", frames=4)
     keyframe().save(tmp_path / "kf.flashkey")
@@ -194,7 +194,7 @@ def test_crafted_keyframe_files_are_refused_on_load(tmp_path: Path, field, value
     from safetensors.numpy import load_file, save_file
 
     from flashvid.keyframe import Keyframe, KeyframeError
-    from tests.test_video import keyframe
+    from tests.conftest import keyframe
 
     good = tmp_path / "good.flashkey"
     keyframe().save(good)
@@ -214,7 +214,7 @@ def test_truncated_input_exports_what_decodes_and_says_so(tmp_path: Path, capsys
     warns in one line naming the file and the count, and exits with status 3."""
     import av
 
-    from tests.test_video import keyframe
+    from tests.conftest import keyframe
 
     rng = np.random.default_rng(0)
     with av.open(str(tmp_path / "full.mkv"), "w") as o:
@@ -247,7 +247,7 @@ def test_soak_20000_frames_memory_is_flat(tmp_path: Path) -> None:
 
     from flashvid.api import matte_video
     from flashvid.video.sources import Source
-    from tests.test_video import keyframe
+    from tests.conftest import keyframe
 
     def rss_mb() -> float:
         with open("/proc/self/statm") as fh:
@@ -284,7 +284,7 @@ def test_soak_20000_frames_memory_is_flat(tmp_path: Path) -> None:
 
 
 def test_a_missing_camera_is_one_line_listing_the_cameras(capsys, tmp_path: Path) -> None:
-    from tests.test_video import keyframe
+    from tests.conftest import keyframe
 
     keyframe().save(tmp_path / "kf.flashkey")
     code = main(

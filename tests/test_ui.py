@@ -36,14 +36,9 @@ def qimage_rgb(img) -> np.ndarray:
 
 @pytest.fixture()
 def studio(qtbot, tmp_path: Path):
-    import tests.test_video as tv
-    from tests.test_video import make_video
+    from tests.conftest import make_video
 
-    tv.W, tv.H = W, H  # a larger clip than the video tests use
-    try:
-        make_video(tmp_path / "clip.mp4", frames=96, audio=False)
-    finally:
-        tv.W, tv.H = 96, 64
+    make_video(tmp_path / "clip.mp4", frames=96, audio=False, width=W, height=H)  # larger than the video tests' clips
     pair = synthetic_pair(H, W, seed=3, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
     write_image(tmp_path / "flash.png", pair.flash)
     write_image(tmp_path / "noflash.png", pair.noflash)

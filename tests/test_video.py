@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -20,62 +19,14 @@ import torch
 
 from flashvid.compose import BlurBackground, ColorBackground, Compositor, ImageBackground, cover_fit
 from flashvid.errors import InputError
-from flashvid.keyframe import Keyframe
 from flashvid.matter import FlashMatter
 from flashvid.video.background import parse_background
 from flashvid.video.pipeline import run
 from flashvid.video.sinks import PngSequenceSink, SinkFrame, UdpSink, VideoSink
 from flashvid.video.sources import ArraySource, ImageFolder, VideoFile
+from tests.conftest import keyframe, make_video
 
 W, H = 96, 64
-
-
-def make_video(path: Path, frames: int = 12, audio: bool = True, times: list[float] | None = None) -> list[float]:
-    """A small H.264 MP4 (moving gradient) with an AAC sine tone; returns the frame times written."""
-    times = times or [i / 24 for i in range(frames)]
-    with av.open(str(path), "w") as c:
-        v = c.add_stream("libx264", rate=24)
-        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
-        v.codec_context.time_base = Fraction(1, 1000)
-        a = c.add_stream("aac", rate=22050) if audio else None
-        for i, t in enumerate(times):
-            img = np.zeros((H, W, 3), np.uint8)
-            img[..., 0] = (np.arange(W)[None, :] * 2 + i * 10) % 256
-            img[..., 1] = 120
-            f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            f.pts, f.time_base = round(t * 1000), Fraction(1, 1000)
-            for p in v.encode(f):
-                c.mux(p)
-        for p in v.encode():
-            c.mux(p)
-        if a is not None:
-            n = int(22050 * (times[-1] + 0.1))
-            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 22050)).astype(np.float32)
-            for k in range(0, n, 1024):
-                chunk = tone[k : k + 1024]
-                af = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
-                af.sample_rate, af.pts = 22050, k
-                for p in a.encode(af):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
-    return times
-
-
-def keyframe(h: int = H, w: int = W) -> Keyframe:
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    mask = np.zeros((h, w), np.uint8)
-    mask[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
-    return Keyframe(
-        img,
-        img,
-        np.zeros((h, w), np.float32),
-        np.zeros((0, 2), np.float32),
-        np.zeros(0, np.int32),
-        mask,
-        np.where(mask > 0, 255, 0).astype(np.uint8),
-    )
 
 
 @pytest.fixture(scope="module")
