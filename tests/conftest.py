@@ -136,3 +136,33 @@ def video_maker():
 def keyframe_maker():
     """`keyframe(h=64, w=96)`."""
     return keyframe
+
+
+def clip_with_flash_burst(shared_data: Path, tmp_path: Path, burst: tuple[int, ...] = (20, 21)) -> Path:
+    """The first 40 frames of a real clip, with a flash rendered (physically: the person near, the room far) on
+    the `burst` frames, written as H.264."""
+    import av
+
+    from flashvid.keyframe.person import PersonSegmenter
+    from flashvid.keyframe.prior import srgb_to_linear
+    from flashvid.training.data.synth import FlashLight, render_flash
+
+    seg = PersonSegmenter()
+    rng = np.random.default_rng(3)
+    light = FlashLight(d_ratio=4.0, power=2.0, exposure_f=1.0, noise=0.0, jpeg=None)
+    out = tmp_path / "burst.mp4"
+    with av.open(str(shared_data / "videos" / "asl_no.mkv")) as c, av.open(str(out), "w") as o:
+        s = o.add_stream("libx264", rate=30, options={"crf": "12"})
+        s.width, s.height, s.pix_fmt = 640, 480, "yuv420p"
+        for i, f in enumerate(c.decode(video=0)):
+            if i >= 40:
+                break
+            img = f.to_ndarray(format="rgb24")
+            if i in burst:
+                albedo = srgb_to_linear(img)
+                img = render_flash(albedo, seg(img), albedo, light, rng)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                o.mux(p)
+        for p in s.encode():
+            o.mux(p)
+    return out

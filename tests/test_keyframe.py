@@ -14,7 +14,7 @@ from flashvid.imageio import read_image
 from flashvid.keyframe import Keyframe, KeyframeError, make_keyframe
 from flashvid.keyframe.segment import SamSegmenter, load_sam, sam_config_from_state_dict
 from flashvid.training.data.synth import FlashLight, synthetic_pair
-from tests.conftest import iou, tiny_sam_config
+from tests.conftest import clip_with_flash_burst, iou, tiny_sam_config
 
 LIGHT = FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33, noise=0.01)
 
@@ -224,43 +224,13 @@ def test_exposure_compensated_large_subject_is_accepted(shared_data: Path) -> No
     assert sum(sc > SWAP_MARGIN for sc in scores) >= len(scores) - 2, scores
 
 
-def _clip_with_flash_burst(shared_data: Path, tmp_path: Path, burst: tuple[int, ...] = (20, 21)) -> Path:
-    """The first 40 frames of a real clip, with a flash rendered (physically: the person near, the room far) on
-    the `burst` frames, written as H.264."""
-    import av
-
-    from flashvid.keyframe.person import PersonSegmenter
-    from flashvid.keyframe.prior import srgb_to_linear
-    from flashvid.training.data.synth import FlashLight, render_flash
-
-    seg = PersonSegmenter()
-    rng = np.random.default_rng(3)
-    light = FlashLight(d_ratio=4.0, power=2.0, exposure_f=1.0, noise=0.0, jpeg=None)
-    out = tmp_path / "burst.mp4"
-    with av.open(str(shared_data / "videos" / "asl_no.mkv")) as c, av.open(str(out), "w") as o:
-        s = o.add_stream("libx264", rate=30, options={"crf": "12"})
-        s.width, s.height, s.pix_fmt = 640, 480, "yuv420p"
-        for i, f in enumerate(c.decode(video=0)):
-            if i >= 40:
-                break
-            img = f.to_ndarray(format="rgb24")
-            if i in burst:
-                albedo = srgb_to_linear(img)
-                img = render_flash(albedo, seg(img), albedo, light, rng)
-            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                o.mux(p)
-        for p in s.encode():
-            o.mux(p)
-    return out
-
-
 def test_in_clip_flash_burst_makes_the_keyframe(shared_data: Path, tmp_path: Path, capsys) -> None:
     """Issue 12 item 4: `flashvid keyframe --from-video` finds the burst, pairs it with an unlit frame before it,
     and the keyframe covers the person; `export --keyframe auto` does the same inside the export."""
     from flashvid.cli import main
     from flashvid.keyframe.person import PersonSegmenter
 
-    clip = _clip_with_flash_burst(shared_data, tmp_path)
+    clip = clip_with_flash_burst(shared_data, tmp_path)
     assert main(["keyframe", "--from-video", str(clip), "--out", str(tmp_path / "k.flashkey")]) == 0
     out = capsys.readouterr().out
     assert "flash at frame 20" in out or "flash at frame 21" in out, out
@@ -275,7 +245,7 @@ def test_in_clip_flash_burst_makes_the_keyframe(shared_data: Path, tmp_path: Pat
 def test_clip_without_a_flash_gives_one_line(shared_data: Path, tmp_path: Path, capsys) -> None:
     from flashvid.cli import main
 
-    clip = _clip_with_flash_burst(shared_data, tmp_path, burst=())
+    clip = clip_with_flash_burst(shared_data, tmp_path, burst=())
     assert main(["keyframe", "--from-video", str(clip), "--out", str(tmp_path / "k.flashkey")]) == 2
     err = capsys.readouterr().err
     assert "no flash found" in err and err.count("\n") == 1

@@ -219,3 +219,20 @@ def test_closing_while_recording_asks(studio, qtbot, choice: str) -> None:
         assert not list(tmp.glob("rec*"))
     else:
         assert (tmp / "rec.mp4").stat().st_size > 0
+
+
+def test_wizard_for_a_file_offers_the_in_clip_flash(studio, qtbot, shared_data) -> None:
+    """Issues 12 / 13: for a video file the wizard offers the flash filmed in the clip (and two files), not a
+    screen or physical flash; choosing it finds the burst and shows the keyframe with its segmenter."""
+    from tests.conftest import clip_with_flash_burst
+
+    window, tmp = studio
+    clip = clip_with_flash_burst(shared_data, tmp)
+    window.open_source(str(clip))
+    wizard = window.open_wizard()
+    qtbot.addWidget(wizard)
+    labels = [b.text() for b in wizard.mode_group.buttons()]
+    assert labels == ["Flash in this clip", "Two files..."]
+    wizard.mode_group.buttons()[0].click()
+    assert wizard.keyframe is not None, wizard.status.text()
+    assert "flash at frame 2" in wizard.status.text() and "person" in wizard.status.text()

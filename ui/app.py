@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             lock_exposure=cam.lock_exposure if cam else None,
             unlock_exposure=cam.unlock_exposure if cam else None,
             settings=self.keyframe_settings(),
+            video_path=str(self.source.path) if isinstance(self.source, VideoFile) else None,
         )
         wizard.accepted.connect(lambda: self.set_keyframe(wizard.keyframe))
         wizard.show()

@@ -104,8 +104,10 @@ class KeyframeWizard(QDialog):
         lock_exposure: Callable[[], bool] | None = None,
         unlock_exposure: Callable[[], None] | None = None,
         settings: dict | None = None,
+        video_path: str | None = None,
     ) -> None:
         super().__init__(parent)
+        self.video_path = video_path
         self.setWindowTitle("Flash keyframe")
         self.grab_frame, self.lock, self.unlock = grab, lock_exposure, unlock_exposure
         self.settings = dict(settings or {})
@@ -129,13 +131,17 @@ class KeyframeWizard(QDialog):
         self.brush_size.setValue(16)
         modes = QHBoxLayout()
         self.mode_group = QButtonGroup(self)
-        for i, (text, slot) in enumerate(
-            [
+        # a camera can flash now; a file can only have had its flash while it was filmed
+        choices = (
+            [("Flash in this clip", self.from_clip), ("Two files...", self.from_files)]
+            if video_path is not None
+            else [
                 ("Screen flash", self.screen_flash),
                 ("Physical flash (N, then F)", self.physical_flash),
                 ("Two files...", self.from_files),
             ]
-        ):
+        )
+        for i, (text, slot) in enumerate(choices):
             b = QRadioButton(text)
             b.clicked.connect(slot)
             self.mode_group.addButton(b, i)
@@ -206,6 +212,23 @@ class KeyframeWizard(QDialog):
             self.flash = self.grab_frame()
             self.capture_note = "physical flash: "
             self.compute()
+
+    def from_clip(self) -> None:
+        """The flash burst filmed in the open video file (a torch or the screen flashed at the start of the take)."""
+        from flashvid.keyframe.in_clip import find_flash_pair
+        from flashvid.video.sources import VideoFile
+
+        if self.video_path is None:
+            return
+        try:
+            src = VideoFile(self.video_path)
+            found = find_flash_pair((f.image for f in src), name=self.video_path, max_frames=int(30 * src.fps))
+        except FlashvidError as exc:
+            self.status.setText(str(exc))
+            return
+        self.flash, self.noflash = found.flash, found.noflash
+        self.capture_note = f"flash at frame {found.flash_index}, no-flash frame {found.noflash_index}: "
+        self.compute()
 
     def from_files(self) -> None:
         f, _ = QFileDialog.getOpenFileName(self, "Flash image", "", "Images (*.png *.jpg *.jpeg *.tif *.bmp)")
