@@ -189,6 +189,7 @@ def matte_video(
             all_sinks,
             live=live,
             queue_size=1 if live else 4,
+            reconnect=1.0 if live else None,
             progress=progress,
             cancel=cancel,
             total=total,

@@ -292,3 +292,53 @@ def test_a_missing_camera_is_one_line_listing_the_cameras(capsys, tmp_path: Path
     )
     err = capsys.readouterr().err
     assert code == 2 and "camera 7" in err and "cameras found" in err and err.count("\n") == 1
+
+
+def test_live_stream_survives_a_camera_that_disconnects_and_comes_back(tmp_path: Path) -> None:
+    """A fake camera that stops delivering three times during a 300-frame live run and needs two reopen attempts
+    each time: the run carries on through every dropout (no restart, no exception) and ends when cancelled."""
+    import threading
+    from fractions import Fraction
+
+    from flashvid.api import matte_video
+    from flashvid.errors import InputError
+    from flashvid.video.sinks import PreviewSink
+    from flashvid.video.sources import Frame
+    from tests.conftest import keyframe
+
+    class FlakyCamera:
+        width, height, fps, rate, has_audio = 64, 48, 30.0, Fraction(30), False
+
+        def __init__(self) -> None:
+            self.index, self.attempts, self.online = 0, 0, True
+            self.drop_at = {60, 140, 220}
+
+        def __iter__(self):
+            rng = np.random.default_rng(0)
+            while True:
+                if self.index in self.drop_at:
+                    self.drop_at.discard(self.index)
+                    self.online = False
+                    raise InputError("camera 0: stopped delivering frames; reconnect it")
+                time.sleep(0.002)
+                yield Frame(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), self.index / 30, self.index)
+                self.index += 1
+
+        def reopen(self) -> None:
+            self.attempts += 1
+            if self.attempts % 2:  # the first try after each dropout fails
+                raise InputError("camera 0: not back yet")
+            self.online = True
+
+    cam = FlakyCamera()
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def keep(f) -> None:
+        seen.append(f.index)
+        if f.index >= 300:
+            stop.set()
+
+    stats = matte_video(cam, keyframe=keyframe(48, 64), live=True, sinks=[PreviewSink(keep)], cancel=stop)
+    assert stats.reconnects == 3 and cam.attempts == 6
+    assert max(seen) >= 300 and any(i > 220 for i in seen)

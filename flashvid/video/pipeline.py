@@ -8,6 +8,7 @@ the run after the current frame (the sinks' context managers then keep what was 
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -17,10 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flashvid.compose import Compositor, to_uint8
+from flashvid.errors import InputError
 from flashvid.matter import FlashMatter
 from flashvid.video.sinks import Sink, SinkFrame
 from flashvid.video.sources import Frame
 
+log = logging.getLogger("flashvid.video")
 _END = object()
 
 
@@ -31,6 +34,7 @@ class RunStats:
     frames_read: int = 0
     frames_written: int = 0
     dropped: int = 0
+    reconnects: int = 0
     elapsed_s: float = 0.0
     cancelled: bool = False
     latencies_ms: list[float] = field(default_factory=list, repr=False)
@@ -59,12 +63,15 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     total: int = 0,
+    reconnect: float | None = None,
 ) -> RunStats:
     """Matte every frame of `source` and write it to every sink; returns `RunStats`.
 
     Args:
         live: keep only the newest frames (queue of `queue_size`, oldest dropped) instead of every frame.
         total: expected number of frames, for `progress` (0 if unknown).
+        reconnect: for a live source with ``reopen()`` (a camera): when it stops delivering (`InputError`), try to
+            reopen it every `reconnect` seconds and carry on, instead of ending the run; None ends it.
     """
     cancel = cancel or threading.Event()
     q: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
@@ -93,11 +100,30 @@ def run(
 
     def reader() -> None:
         try:
-            for frame in source:
-                if cancel.is_set():
-                    break
-                stats.frames_read += 1
-                put((frame, time.perf_counter()))
+            while True:
+                try:
+                    for frame in source:
+                        if cancel.is_set():
+                            break
+                        stats.frames_read += 1
+                        put((frame, time.perf_counter()))
+                    return
+                except InputError as exc:  # a live camera dropped out: wait for it to come back
+                    if reconnect is None or not hasattr(source, "reopen"):
+                        raise
+                    log.warning("%s; reconnecting every %.1f s", exc, reconnect)
+                    while not cancel.is_set():
+                        if cancel.wait(reconnect):
+                            return
+                        try:
+                            source.reopen()
+                        except InputError:
+                            continue
+                        stats.reconnects += 1
+                        log.info("source back after a dropout (%d so far)", stats.reconnects)
+                        break
+                    if cancel.is_set():
+                        return
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
             failure.append(exc)
         finally:

@@ -198,6 +198,7 @@ class Webcam:
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
         self.rate = Fraction(self.fps).limit_denominator(1001)
         self.has_audio = False
+        self._index = 0
         self.exposure_locked = self.lock_exposure() if lock_exposure else False
         self._closed = False
 
@@ -218,10 +219,17 @@ class Webcam:
 
     def __iter__(self) -> Iterator[Frame]:
         t0 = time.monotonic()
-        i = 0
         while not self._closed:
-            yield Frame(self.read(), time.monotonic() - t0, i)
-            i += 1
+            yield Frame(self.read(), time.monotonic() - t0, self._index)
+            self._index += 1
+
+    def reopen(self) -> None:
+        """Open the camera again after it stopped delivering (unplugged and plugged back); `InputError` if not yet."""
+        self.cap.release()
+        with _quiet_opencv():
+            self.cap = cv2.VideoCapture(self.device)
+        if not self.cap.isOpened():
+            raise InputError(f"camera {self.device}: not back yet")
 
     def close(self) -> None:
         self._closed = True
