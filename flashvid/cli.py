@@ -316,7 +316,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.is_file():
         raise FlashvidError(f"{path}: no such config file; the shipped one is assets/configs/flashvid-rt.json")
-    cfg = load_config(path, steps=args.steps, batch=args.batch)
+    cfg = load_config(path, steps=args.steps, batch=args.batch, init_checkpoint=args.init)
     summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
     print(
         f"{args.out}: {summary['steps']} steps in {summary['time_s'] / 60:.1f} min ({summary['stopped']}); best "
@@ -698,6 +698,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--out", required=True, help="output folder (last.pt, best.safetensors, history.json)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", help="start from these weights (e.g. the shipped flashvid-rt) instead of ImageNet")
     p.add_argument("--steps", type=int, help="override the config's steps")
     p.add_argument("--batch", type=int, help="override the config's batch size")
     p.add_argument("--time-limit", type=float, help="stop (validate, save) after this many minutes")

@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "prior_perturb_prob": 0.5,
     "other_subject_prob": 0.08,
     "distractor_prob": 0.0,
+    "init_checkpoint": None,
 }
 
 
@@ -347,7 +348,12 @@ def train(
     dev = torch.device(device)
     _seed_all(cfg["seed"])
     model = build_model(cfg["model"], **cfg["model_settings"]).to(dev)
-    if cfg["pretrained_encoder"]:
+    if cfg["init_checkpoint"]:  # continue from shipped / earlier weights (a fresh optimiser and schedule)
+        from flashvid.network import load_checkpoint
+
+        load_checkpoint(model, cfg["init_checkpoint"])
+        log(f"weights initialised from {cfg['init_checkpoint']}")
+    elif cfg["pretrained_encoder"]:
         model.load_pretrained_encoder(cfg["pretrained_encoder"])
         log(f"encoder initialised from {cfg['pretrained_encoder']}")
     if cfg["freeze_encoder_blocks"]:
