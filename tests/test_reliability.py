@@ -54,51 +54,31 @@ def test_bad_arguments_fail_in_one_line_at_parse_time(argv: str, names: str, cap
     assert list(tmp_path.iterdir()) == []
 
 
+def _small_export(tmp_path: Path, *extra: str) -> list[str]:
+    """`flashvid export` arguments for a 4-frame clip and a keyframe written into `tmp_path`, plus `extra`."""
+    from tests.conftest import keyframe, make_video
+
+    make_video(tmp_path / "in.mp4", frames=4)
+    keyframe().save(tmp_path / "kf.flashkey")
+    argv = ["export", "--input", str(tmp_path / "in.mp4"), "--keyframe", str(tmp_path / "kf.flashkey")]
+    return [*argv, "--out", str(tmp_path / "o.mp4"), *extra]
+
+
 def test_device_cuda_without_a_gpu_is_one_line(tmp_path: Path, capsys) -> None:
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    from tests.conftest import keyframe, make_video
 
-    make_video(tmp_path / "in.mp4", frames=4)
-    keyframe().save(tmp_path / "kf.flashkey")
-    code = main(
-        [
-            "export",
-            "--input",
-            str(tmp_path / "in.mp4"),
-            "--keyframe",
-            str(tmp_path / "kf.flashkey"),
-            "--out",
-            str(tmp_path / "o.mp4"),
-            "--device",
-            "cuda",
-        ]
-    )
+    code = main(_small_export(tmp_path, "--device", "cuda"))
     err = capsys.readouterr().err
     assert code == 2 and "no CUDA GPU" in err and err.count("\n") == 1
     assert not (tmp_path / "o.mp4").exists()
 
 
 def test_dfm_official_without_weights_is_refused(tmp_path: Path, capsys) -> None:
-    from tests.conftest import keyframe, make_video
 
-    make_video(tmp_path / "in.mp4", frames=4)
-    keyframe().save(tmp_path / "kf.flashkey")
-    code = main(
-        [
-            "export",
-            "--input",
-            str(tmp_path / "in.mp4"),
-            "--keyframe",
-            str(tmp_path / "kf.flashkey"),
-            "--out",
-            str(tmp_path / "o.mp4"),
-            "--model",
-            "dfm-official",
-        ]
-    )
+    code = main(_small_export(tmp_path, "--model", "dfm-official"))
     err = capsys.readouterr().err
     assert code == 2 and "no weights for dfm-official" in err and "--checkpoint" in err
     assert not (tmp_path / "o.mp4").exists()
