@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 
-SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
-
 
 @dataclass
 class BenchResult:

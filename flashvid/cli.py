@@ -147,9 +147,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _size(text: str) -> tuple[int, int]:
     """WxH (or 360p / 720p / 1080p / 2160p) between 16 and `defaults.MAX_FRAME_SIDE` pixels a side."""
-    named = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
-    if text.lower() in named:
-        return named[text.lower()]
+    if text.lower() in defaults.SIZES:
+        return defaults.SIZES[text.lower()]
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as exc:
@@ -245,11 +244,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
-    from flashvid.bench import SIZES, bench_one, format_table, write_json
+    from flashvid.bench import bench_one, format_table, write_json
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    sizes = args.size or [SIZES["360p"], SIZES["720p"]]
+    sizes = args.size or [defaults.SIZES["360p"], defaults.SIZES["720p"]]
     if args.compare_rvm:
         from flashvid.bench import bench_rvm_side_by_side
 

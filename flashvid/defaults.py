@@ -15,5 +15,7 @@ DEVICES = ("cpu", "cuda")
 #: File suffixes read as video and as still images.
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+#: Named frame sizes (width, height) for `--size`.
+SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 #: The largest frame accepted anywhere (width x height), so a typo fails at once instead of allocating gigabytes.
 MAX_FRAME_SIDE = 8192

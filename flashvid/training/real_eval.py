@@ -32,6 +32,7 @@ import torch
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.keyframe.prior import srgb_to_linear
+from flashvid.matter import to_tensor
 from flashvid.training.data.synth import FlashLight, render_flash
 from flashvid.training.evaluate import backward_flow
 
@@ -107,7 +108,7 @@ def model_run(
 ) -> list[np.ndarray]:
     """Alphas H x W float32 of `frames` matted against `kf` (optionally with its keyframe tensors transformed, or
     another one-hot trimap 3 x H x W given)."""
-    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
+    to_t = lambda a: to_tensor(a, "cpu")  # noqa: E731
     tri = kf.trimap_onehot() if trimap_override is None else trimap_override
     keyframe = tuple(model.encode_keyframe(to_t(kf.flash), torch.from_numpy(tri)[None]))
     if transform is not None:
