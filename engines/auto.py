@@ -1,14 +1,16 @@
 """`auto`: the fastest engine available here.
 
 On CUDA: TensorRT when torch-tensorrt imports, else torch.compile with CUDA graphs. On the CPU: a short measured
-probe of eager PyTorch against ONNX Runtime (when installed) on the example frame; the faster one wins. What was
-picked, and why, is logged.
+probe of eager PyTorch against ONNX Runtime (when installed) on the example frame; the faster one wins. The
+choice is cached (`flashvid.engines.cache`, keyed by the weights, frame shape, precision, machine and versions),
+so the next start builds only the winner. What was picked, and why, is logged.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import torch
 from flashvid.engines.base import ENGINES, Runner, register
@@ -47,18 +49,42 @@ class AutoEngine:
                     log.info("engine auto: %s on %s (%s)", name, device, why)
                     return eng.build(model, example_frame, "fp16" if precision == "fp32" else precision, device)
                 log.info("engine auto: not %s: %s", name, why)
-        candidates: dict[str, Runner] = {"eager": ENGINES["eager"]().build(model, example_frame, precision, device)}
+        import json
+
+        from flashvid.engines.cache import cached, device_name, weights_hash
+
+        from flashvid.imageio import atomic_output
+
         onnx = ENGINES["onnx"]()
-        if precision == "fp32" and onnx.available(device)[0]:
+        names = ["eager"] + (["onnx"] if precision == "fp32" and onnx.available(device)[0] else [])
+        fields = {
+            "engine": "auto-choice",
+            "candidates": names,
+            "weights": weights_hash(model),
+            "shape": list(example_frame.shape),
+            "precision": precision,
+            "device": device_name(device),
+            "torch": torch.__version__,
+        }
+        built: dict[str, Runner] = {}
+
+        def probe(path: Path) -> None:
             import copy
 
-            candidates["onnx"] = onnx.build(copy.deepcopy(model), example_frame, precision, device)
-        times = {name: _probe(r, example_frame.to(device)) for name, r in candidates.items()}
-        best = min(times, key=times.get)
+            for name in names:  # a copy per engine: the onnx build bakes its settings into the model
+                built[name] = ENGINES[name]().build(copy.deepcopy(model), example_frame, precision, device)
+            times = {name: _probe(r, example_frame.to(device)) * 1000 for name, r in built.items()}
+            best = min(times, key=lambda k: times[k])
+            with atomic_output(path) as tmp:
+                tmp.write_text(json.dumps({"engine": best, "ms_per_frame": times}))
+
+        choice, was_cached = cached(fields, ".choice", probe, lambda p: json.loads(p.read_text()))
+        best = choice["engine"] if choice.get("engine") in names else "eager"
         log.info(
-            "engine auto: %s (%s per frame at %s)",
+            "engine auto: %s (%s per frame at %s%s)",
             best,
-            ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in times.items()),
+            ", ".join(f"{k} {v:.1f} ms" for k, v in choice.get("ms_per_frame", {}).items()),
             tuple(example_frame.shape),
+            ", measured before and cached" if was_cached else "",
         )
-        return candidates[best]
+        return built[best] if best in built else ENGINES[best]().build(model, example_frame, precision, device)

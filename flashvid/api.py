@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,8 +142,9 @@ def matte_video(
         overwrite: replace an existing `output` (once the new one is complete); without it an existing file is
             refused before any work. The input itself is always refused as the output.
 
-    An export that fails or is interrupted never touches an existing `output`: what it wrote is kept as a
-    playable ``NAME.partial.EXT`` beside it (`flashvid.video.sinks.partial_path`).
+    An export that fails, is interrupted or is cancelled (a file run; a live run ends by cancel and keeps its
+    output) never touches an existing `output`: what it wrote is kept as a playable ``NAME.partial.EXT`` beside
+    it (`flashvid.video.sinks.partial_path`).
 
     Returns the run's `RunStats` (frames read / written / dropped, time, FPS, latency).
     """
@@ -175,14 +175,15 @@ def matte_video(
         )
     matter.set_keyframe(kf)
     total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
-    with ExitStack() as stack:
-        all_sinks = list(sinks)
-        if output is not None:
-            out = output_path(output, format)
-            has_audio = isinstance(source, VideoFile) and source.has_audio and audio
-            sink = make_sink(format, out, source.width, source.height, source.rate, source.path if has_audio else None)  # type: ignore[attr-defined]
-            all_sinks.insert(0, stack.enter_context(sink))
-        return run(
+    all_sinks = list(sinks)
+    sink = None
+    if output is not None:
+        out = output_path(output, format)
+        has_audio = isinstance(source, VideoFile) and source.has_audio and audio
+        sink = make_sink(format, out, source.width, source.height, source.rate, source.path if has_audio else None)  # type: ignore[attr-defined]
+        all_sinks.insert(0, sink)
+    try:
+        stats = run(
             source,
             matter,
             compositor,
@@ -194,6 +195,18 @@ def matte_video(
             cancel=cancel,
             total=total,
         )
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    if sink is not None:
+        # a cancelled file run is not the whole result: it stays NAME.partial.EXT and never replaces `output`
+        # (a live run ends by cancel: what it recorded is the result)
+        if stats.cancelled and not live:
+            sink.abort()
+        else:
+            sink.close()
+    return stats
 
 
 def check_output(output: str | os.PathLike[str], input: object = None, *, overwrite: bool = False) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -168,7 +169,6 @@ def bench_file_pipeline(
 
     A generated clip of `frames` frames is written to a temporary MP4 first (not timed).
     """
-    import tempfile
 
     from flashvid.api import matte_video
     from flashvid.demo import generate_clip
@@ -195,12 +195,43 @@ def bench_file_pipeline(
     return {"frames": stats.frames_written, "seconds": stats.elapsed_s, "fps": stats.fps}
 
 
+def _ort_session(model: Any, frame: torch.Tensor, keyframe: tuple[torch.Tensor, ...], folder: str) -> Any:
+    """`model`'s per-frame graph exported to ONNX (the onnx engine's export) and wrapped as a callable
+    ``f(frame, *keyframe, *rec)`` running in ONNX Runtime on the CPU with this process's thread count."""
+    import onnxruntime as ort
+
+    from flashvid.engines.onnx import export_onnx, io_names
+
+    path = Path(folder) / f"{type(model).__name__}.onnx"
+    export_onnx(model, frame, keyframe, path)
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = torch.get_num_threads()
+    # no busy-waiting after a run: interleaved with other runs, spinning threads would slow the next one down
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    inputs, outputs = io_names(len(keyframe), len(model.initial_state(frame)))
+
+    def run(*args: torch.Tensor) -> Any:
+        return session.run(outputs, {n: t.numpy() for n, t in zip(inputs, args, strict=True)})
+
+    return run
+
+
 def bench_rvm_side_by_side(
-    width: int = 1280, height: int = 720, *, frames: int = 30, warmup: int = 5, compiled: bool = True
+    width: int = 1280,
+    height: int = 720,
+    *,
+    frames: int = 30,
+    warmup: int = 5,
+    compiled: bool = True,
+    onnx: bool = True,
 ) -> list[dict[str, float | str]]:
     """Median per-frame latency of flashvid-rt and of RobustVideoMatting-MobileNetV3 (`flashvid.bench_rvm`, RVM's
-    portrait downsample ratio for the size) at one size, interleaved in one run on this device (CPU), eager and,
-    with `compiled`, torch.compile for both. Random weights for both: speed does not depend on them."""
+    portrait downsample ratio for the size) at one size, interleaved in one run on this device (CPU): eager, with
+    `compiled` torch.compile, and with `onnx` ONNX Runtime (both exported the same way), for both models, so each
+    model's best CPU engine can be compared with the other's. Random weights for both: speed does not depend on
+    them."""
     from flashvid.bench_rvm import RVMMobileNetV3
     from flashvid.network import build_model
 
@@ -218,6 +249,10 @@ def bench_rvm_side_by_side(
         variants: list[tuple[str, Any, Any]] = [("eager", ours, rvm)]
         if compiled:
             variants.append(("compiled", torch.compile(ours, dynamic=False), torch.compile(rvm, dynamic=False)))
+        if onnx:
+            ours.downsample_ratio = ours.ratio_for(height, width)  # baked into the graph, as the onnx engine does
+            with tempfile.TemporaryDirectory() as tmp:
+                variants.append(("onnx", _ort_session(ours, frame, tuple(kf), tmp), _ort_session(rvm, frame, (), tmp)))
         for kind, m_ours, m_rvm in variants:
             runs.append((f"flashvid-rt {kind}", lambda m=m_ours: m(frame, *kf, *rec_ours)))
             runs.append((f"RVM-MobileNetV3 {kind} (ratio {ratio})", lambda m=m_rvm: m(frame, *rec_rvm)))

@@ -318,8 +318,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = load_config(path, steps=args.steps, batch=args.batch, init_checkpoint=args.init)
     summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
     print(
-        f"{args.out}: {summary['steps']} steps in {summary['time_s'] / 60:.1f} min ({summary['stopped']}); best "
-        f"validation MSE x1e3 (unknown band) {summary['best_val_mse_unknown'] * 1e3:.3f}"
+        f"{args.out}: {summary['steps']} steps in {summary['time_s'] / 60:.1f} min ({summary['stopped']}); "
+        f"best.safetensors is the checkpoint with the best selection score ({summary['best_score']:.4f})"
     )
     return 0
 

@@ -140,7 +140,7 @@ def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
     assert {f.name for f in val}.isdisjoint({f.name for f in groups[0][0]})
     torch.set_num_threads(1)
     summary = train(cfg, tmp_path / "run", log=lambda *_: None)
-    assert summary["steps"] == 3 and np.isfinite(summary["best_val_mse_unknown"])
+    assert summary["steps"] == 3 and np.isfinite(summary["best_score"])
     assert {p.name for p in (tmp_path / "run").iterdir()} >= {"last.pt", "best.safetensors", "history.json"}
     again = train(load_config(cfg_path, steps=4, val_every=4), tmp_path / "run", resume=True, log=lambda *_: None)
     assert again["steps"] == 4 and [h["step"] for h in again["history"]] == [3, 4]
@@ -177,3 +177,41 @@ def test_distractor_is_in_the_frames_but_not_the_target(shared_data) -> None:
     canvas = np.full((160, 160, 3), 0.2, np.float32)
     pasted = _add_distractor(canvas, fgs[1], 128, np.random.default_rng(0))
     assert (np.abs(pasted - canvas).max(axis=-1) > 0.05).mean() > 0.03  # a person-sized change in the background
+
+
+def test_other_subject_swaps_to_the_most_overlapping_keyframe() -> None:
+    """The different-identity case: with ``overlap`` the keyframe comes from the clip whose subject stands where
+    this one does, so position cannot tell them apart; the target becomes no subject."""
+    import torch
+
+    from flashvid.training.train import other_subject
+
+    b, h, w = 3, 8, 8
+    kalpha = torch.zeros(b, 1, h, w)
+    kalpha[0, :, :, :4] = 1  # left
+    kalpha[1, :, :, 4:] = 1  # right
+    kalpha[2, :, :, :3] = 1  # left too: 0's best match
+    batch = {
+        "flash": torch.arange(b, dtype=torch.float32).view(b, 1, 1, 1).expand(b, 3, h, w).clone(),
+        "trimap": torch.zeros(b, 3, h, w),
+        "kalpha": kalpha.clone(),
+        "alphas": torch.ones(b, 2, 1, h, w),
+        "frames": torch.rand(b, 2, 3, h, w),
+        "bgs": torch.zeros(b, 2, 3, h, w),
+    }
+    picked = other_subject(batch, 1.0, torch.Generator().manual_seed(0), match="overlap")
+    assert picked.all()
+    assert batch["flash"][0, 0, 0, 0] == 2 and batch["flash"][2, 0, 0, 0] == 0  # left <-> left
+    assert torch.equal(batch["kalpha"][0], kalpha[2])
+    assert batch["alphas"].abs().sum() == 0 and torch.equal(batch["bgs"], batch["frames"])
+
+
+def test_checkpoint_selection_prefers_real_footage_that_collapses_for_someone_else() -> None:
+    from flashvid.training.train import selection_score
+
+    keeps_everyone = {"real_iou": 0.95, "real_other_iou": 0.94, "mse_unknown": 0.05}
+    tells_apart = {"real_iou": 0.93, "real_other_iou": 0.40, "mse_unknown": 0.08}
+    lost_the_person = {"real_iou": 0.60, "real_other_iou": 0.05, "mse_unknown": 0.04}
+    s = {k: selection_score(v, 0.9) for k, v in locals().items() if isinstance(v, dict)}
+    assert s["tells_apart"] > s["keeps_everyone"] > s["lost_the_person"]
+    assert selection_score({"mse_unknown": 0.05}, 0.9) > selection_score({"mse_unknown": 0.06}, 0.9)

@@ -140,3 +140,26 @@ def test_bench_reports_every_field(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "b.json").read_text())["results"][0]["model"] == "flashvid-rt"
     e2e = bench_file_pipeline("flashvid-rt", 96, 64, frames=4)
     assert e2e["frames"] == 4 and e2e["fps"] > 0
+
+
+def test_auto_measures_once_and_keeps_its_choice(tmp_path: Path, monkeypatch) -> None:
+    """`auto` on the CPU probes eager against ONNX Runtime, caches the winner, and the next build reads the cache
+    (building only that engine) instead of measuring again."""
+    import json
+
+    pytest.importorskip("onnxruntime")
+    import flashvid.engines.auto as auto
+
+    monkeypatch.setenv("FLASHVID_CACHE", str(tmp_path))
+    model = build_model("flashvid-rt").eval()
+    frame = torch.rand(1, 3, 64, 96)
+    probes: list[int] = []
+    real = auto._probe
+    monkeypatch.setattr(auto, "_probe", lambda r, f, frames=5: probes.append(1) or real(r, f, frames))
+    first = auto.AutoEngine().build(model, frame, "fp32", torch.device("cpu"))
+    assert len(probes) == 2  # eager and onnx measured
+    (choice,) = tmp_path.glob("*.choice")
+    picked = json.loads(choice.read_text())
+    assert first.engine_name == picked["engine"] and set(picked["ms_per_frame"]) == {"eager", "onnx"}
+    second = auto.AutoEngine().build(model, frame, "fp32", torch.device("cpu"))
+    assert len(probes) == 2 and second.engine_name == picked["engine"]

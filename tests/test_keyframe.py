@@ -277,3 +277,27 @@ def test_rendered_portrait_pairs_cover_the_whole_person(shared_data: Path) -> No
         ious.append(float((m & gt).sum() / (m | gt).sum()))
         assert "person" in kf.settings["segmenter"], kf.settings["segmenter"]
     assert min(ious) >= 0.85 and float(np.mean(ious)) >= 0.93, ious
+
+
+def test_remade_keeps_hand_edits_in_order(keyframe: Keyframe) -> None:
+    """Band / threshold changes remake the keyframe and replay the user's clicks and strokes (the studio used to
+    drop them); the edits are recorded in the keyframe and survive its file."""
+    edited = keyframe.with_points([(5.0, 5.0)], [0]).with_strokes([(300.0, 230.0, 6, 255)])
+    assert [next(iter(e)) for e in edited.settings["edits"]] == ["points", "strokes"]
+    wider = edited.remade(band=61)
+    assert wider.settings["band"] == 61 and wider.trimap[230, 300] == 255
+    np.testing.assert_array_equal(wider.mask, edited.mask)  # a band change keeps the mask
+    assert (wider.trimap == 128).sum() > (edited.trimap == 128).sum()
+    stricter = edited.remade(threshold=0.8)
+    assert stricter.settings["threshold"] == 0.8 and stricter.trimap[230, 300] == 255
+    assert stricter.labels[-1] == 0 and stricter.settings["edits"] == edited.settings["edits"]
+    plain = keyframe.remade(band=61)
+    assert plain.trimap[230, 300] != 255 or keyframe.trimap[230, 300] == 255  # the stroke came from the edit
+
+
+def test_edits_survive_the_keyframe_file(tmp_path: Path, keyframe: Keyframe) -> None:
+    edited = keyframe.with_strokes([(10.0, 10.0, 4, 255)])
+    edited.save(tmp_path / "e.flashkey")
+    again = Keyframe.load(tmp_path / "e.flashkey")
+    assert again.settings["edits"] == edited.settings["edits"]
+    assert again.remade(band=31).trimap[10, 10] == 255

@@ -43,11 +43,23 @@ def studio(qtbot, tmp_path: Path):
     write_image(tmp_path / "flash.png", pair.flash)
     write_image(tmp_path / "noflash.png", pair.noflash)
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window.engine_box.setCurrentText("eager")  # fast to build; the auto engine has its own test
     qtbot.addWidget(window)
     window.resize(900, 560)
     window.show()
     yield window, tmp_path
     window.stop()
+    window.tasks.wait()
+    if window.exporter is not None:
+        window.exporter.cancel.set()
+        window.exporter.wait(30000)
+
+
+def make_kf(tmp: Path):
+    from flashvid.imageio import read_image
+    from flashvid.keyframe import make_keyframe
+
+    return make_keyframe(read_image(tmp / "flash.png"), read_image(tmp / "noflash.png"))
 
 
 def test_studio_end_to_end(studio, qtbot) -> None:
@@ -57,12 +69,16 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     window.open_source(str(tmp / "clip.mp4"))
     assert window.source is not None and (window.source.width, window.source.height) == (W, H)
     wizard = window.open_wizard()
+    # before any keyframe the raw picture shows
+    qtbot.waitUntil(lambda: window.preview.raw is not None and window.preview.painted > 0, timeout=30000)
     wizard.load_files(str(tmp / "flash.png"), str(tmp / "noflash.png"))
-    assert wizard.keyframe is not None and wizard.accept_button.isEnabled()
+    qtbot.waitUntil(lambda: wizard.keyframe is not None, timeout=60000)  # segmented on a worker thread
+    assert wizard.accept_button.isEnabled()
     assert window.model_box.currentText() == "flashvid-rt"
     assert wizard.keyframe.summary()["area_pct"] > 5
     wizard.add_point(W * 0.1, H * 0.1, 0)  # a negative click re-segments
-    assert wizard.keyframe.settings.get("edited") and wizard.keyframe.labels[-1] == 0
+    qtbot.waitUntil(lambda: wizard.keyframe.settings.get("edited", False), timeout=60000)
+    assert wizard.keyframe.labels[-1] == 0 and wizard.undo_button.isEnabled()
     shots = Path(os.environ.get("FLASHVID_SCREENSHOTS", tmp))
     shots.mkdir(parents=True, exist_ok=True)
     wizard.view.setCurrentText("trimap")
@@ -127,10 +143,10 @@ def test_screen_flash_wizard_and_keyframe_files(studio, qtbot) -> None:
     window.open_keyframe(str(tmp / "kf.flashkey"))
     assert window.keyframe is not None and window.keyframe.size == (W, H)
     window.open_keyframe(str(tmp / "missing.flashkey"))
-    assert "no such keyframe file" in window.statusBar().currentMessage()
+    assert "no such keyframe file" in window.banner.messages[0] and not window.banner.isHidden()
 
 
-def test_settings_persist_and_errors_show_in_the_status_bar(studio) -> None:
+def test_settings_persist_and_errors_stay_in_the_banner(studio) -> None:
     window, tmp = studio
     window.smooth.setValue(40)
     window.colour.setText("#123456")
@@ -138,7 +154,11 @@ def test_settings_persist_and_errors_show_in_the_status_bar(studio) -> None:
     again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     assert again.smooth.value() == 40 and again.colour.text() == "#123456"
     again.open_source(str(tmp / "missing.mp4"))
-    assert "no such video file" in again.statusBar().currentMessage()
+    assert "no such video file" in again.banner.messages[0] and not again.banner.isHidden()
+    again.open_path(str(tmp / "notes.txt"))
+    assert len(again.banner.messages) == 2  # errors stack until dismissed
+    again.banner.dismiss()
+    assert again.banner.isHidden() and not again.banner.messages
     again.close()
 
 
@@ -171,7 +191,7 @@ def test_output_toggle_adds_and_removes_its_sink(studio, qtbot) -> None:
     window, tmp = studio
     window.udp_url.setText("udp://127.0.0.1:5999")
     window.udp_box.setChecked(True)
-    assert not window.udp_box.isChecked() and "open a source first" in window.statusBar().currentMessage()
+    assert not window.udp_box.isChecked() and "open a source first" in window.banner.messages[0]
     window.open_source(str(tmp / "clip.mp4"))
     window.udp_box.setChecked(True)
     assert window.udp_box.isChecked() and window.udp_box.sink is not None
@@ -200,10 +220,7 @@ def test_closing_while_recording_asks(studio, qtbot, choice: str) -> None:
     left behind (before: the recording was lost without a word and a hidden partial stayed)."""
     window, tmp = studio
     window.open_source(str(tmp / "clip.mp4"))
-    from flashvid.imageio import read_image
-    from flashvid.keyframe import make_keyframe
-
-    window.set_keyframe(make_keyframe(read_image(tmp / "flash.png"), read_image(tmp / "noflash.png")))
+    window.set_keyframe(make_kf(tmp))
     window.toggle_record(True, str(tmp / "rec.mp4"))
     qtbot.waitUntil(lambda: window.recorder is not None and window.recorder.frames >= 5, timeout=120000)
     window.ask_recording_on_close = lambda: choice
@@ -234,5 +251,347 @@ def test_wizard_for_a_file_offers_the_in_clip_flash(studio, qtbot, shared_data) 
     labels = [b.text() for b in wizard.mode_group.buttons()]
     assert labels == ["Flash in this clip", "Two files..."]
     wizard.mode_group.buttons()[0].click()
-    assert wizard.keyframe is not None, wizard.status.text()
+    qtbot.waitUntil(lambda: wizard.keyframe is not None, timeout=60000)
     assert "flash at frame 2" in wizard.status.text() and "person" in wizard.status.text()
+
+
+# ---------------------------------------------------------------------------------------------- issue 13
+
+
+def test_engine_builds_off_the_gui_thread_while_the_gui_answers(studio, qtbot, monkeypatch) -> None:
+    """The matter (model + engine) is built on a worker thread behind a busy indicator; a click is handled while
+    it builds; the new engine is said in the window."""
+    import threading
+
+    import flashvid.ui.app as app_module
+    from PyQt6.QtCore import Qt
+
+    window, tmp = studio
+    gate, threads = threading.Event(), []
+    real = app_module.make_matter
+
+    def slow_make_matter(*args, **kwargs):
+        threads.append(threading.current_thread())
+        gate.wait(30)  # an engine that takes a while to build
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "make_matter", slow_make_matter)
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: bool(threads), timeout=10000)
+    assert threads[0] is not threading.main_thread()
+    assert window.tasks.busy("matter") and not window.busy_bar.isHidden()
+    assert "building eager engine" in window.busy_label.text()
+    qtbot.mouseClick(window.mirror_box, Qt.MouseButton.LeftButton)  # the GUI answers meanwhile
+    assert window.mirror_box.isChecked() and window.preview.mirror
+    gate.set()
+    qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    assert window.busy_bar.isHidden() and "eager on cpu" in window.engine_label.text()
+    qtbot.waitUntil(lambda: window.preview.frame is not None, timeout=60000)  # from raw to composite
+
+
+def test_auto_engine_is_measured_once_and_named(studio, qtbot, monkeypatch) -> None:
+    """The studio starts on `auto`: it measures the engines this machine has, keeps the fastest, says which, and
+    the next start reads the cached choice instead of measuring again."""
+    from flashvid.ui.settings import BY_KEY
+
+    monkeypatch.setenv("FLASHVID_CACHE", str(studio[1] / "cache"))
+    assert BY_KEY["engine"].default == "auto"
+    window, tmp = studio
+    window.engine_box.setCurrentText("auto")
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.matter is not None, timeout=240000)
+    label = window.engine_label.text()
+    assert "(auto)" in label and ("onnx" in label or "eager" in label)
+    choices = list((tmp / "cache").glob("*.choice"))
+    assert len(choices) == 1
+    import json
+
+    picked = json.loads(choices[0].read_text())
+    assert picked["engine"] in label and set(picked["ms_per_frame"]) >= {"eager"}
+
+
+def test_a_failed_engine_is_undone_and_stays_in_the_banner(studio, qtbot, monkeypatch) -> None:
+    import flashvid.ui.app as app_module
+    from flashvid.engines.base import EngineError
+
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    working = window.matter.matter
+    real = app_module.make_matter
+
+    def failing(model, **kw):
+        if kw["engine"] == "onnx":
+            raise EngineError("onnx refuses for this test")
+        return real(model, **kw)
+
+    monkeypatch.setattr(app_module, "make_matter", failing)
+    window.engine_box.setCurrentText("onnx")
+    qtbot.waitUntil(lambda: bool(window.banner.messages), timeout=10000)
+    qtbot.waitUntil(lambda: not window.tasks.busy(), timeout=10000)
+    assert "onnx refuses" in window.banner.messages[0] and "still running eager" in window.banner.messages[0]
+    assert window.engine_box.currentText() == "eager" and window.matter.matter is working
+
+
+def test_the_dfm_model_without_weights_says_so(studio, qtbot) -> None:
+    """dfm-official ships no weights: choosing it is refused in the banner, never run with random weights."""
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    window.model_box.setCurrentText("dfm-official")
+    qtbot.waitUntil(lambda: bool(window.banner.messages), timeout=30000)
+    assert "no weights for dfm-official" in window.banner.messages[0]
+    assert window.model_box.currentText() == "flashvid-rt"
+
+
+def test_pause_keeps_the_position_and_the_timeline_seeks(studio, qtbot) -> None:
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    assert not window.timeline_row.isHidden() and window.timeline.maximum() > 2000
+    qtbot.waitUntil(lambda: window.paced is not None and window.paced.position > 0.4, timeout=30000)
+    window.toggle_pause()
+    paused_at = window.position
+    assert paused_at > 0.4 and not window.playing and window.play_button.text() == "Play"
+    window.toggle_pause()  # play again: from where it was, not from the start
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames > 0, timeout=30000)
+    assert window.paced.position >= paused_at - 0.05
+    window.toggle_pause()
+    window.seek(2.0)  # paused: shows that frame
+    assert window.position == pytest.approx(2.0) and window.timeline.value() == 2000
+    shown = window.preview.raw
+    from flashvid.video.sources import VideoFile
+
+    expected = next(iter(VideoFile(tmp / "clip.mp4").frames_from(2.0))).image
+    np.testing.assert_array_equal(shown, expected)
+    window.step_back()
+    assert window.position == pytest.approx(0.0)
+
+
+def test_before_after_split_and_mirror() -> None:
+    from flashvid.ui.preview import PreviewWidget
+
+    from flashvid.video.sinks import SinkFrame
+
+    p = PreviewWidget()
+    before = np.zeros((10, 20, 3), np.uint8)
+    after = np.full((10, 20, 3), 255, np.uint8)
+    after[:, -1] = 7
+    p.show_frame(SinkFrame(after, np.zeros((10, 20, 4), np.uint8), np.zeros((10, 20), np.uint8), 0.0, 0, before))
+    p.set_view("before / after")
+    p.split = 0.25
+    img = p.rendered()
+    assert (img[:, :5] == 0).all() and (img[:, 5:-1] == 255).all() and (img[:, -1] == 7).all()
+    p.set_mirror(True)  # the whole picture flips; the line stays where the user put it on screen
+    img = p.rendered()
+    assert (img[:, 0] == 7).all() and (img[:, 1:5] == 255).all() and (img[:, 15:] == 0).all()
+    p.set_view("alpha")
+    assert p.rendered().shape == (10, 20)
+
+
+def test_shortcuts_work_from_any_control_and_help_lists_them(studio, qtbot) -> None:
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+
+    window, _tmp = studio
+    window.activateWindow()
+    QApplication.setActiveWindow(window)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    view = window.view_box.currentIndex()
+    window.internal.setFocus()  # a spin box used to swallow the letters
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.internal, timeout=5000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_V)
+    assert window.view_box.currentIndex() == (view + 1) % window.view_box.count()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_M)
+    assert window.mirror_box.isChecked()
+    window.udp_url.setFocus()  # a text field: the letter is typed; Ctrl+M still works
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.udp_url, timeout=5000)
+    window.udp_url.setText("udp://h")
+    window.udp_url.end(False)
+    qtbot.keyClick(window.udp_url, Qt.Key.Key_V, Qt.KeyboardModifier.NoModifier, 0)
+    assert window.udp_url.text().endswith("v") or window.udp_url.text().endswith("V")
+    assert window.view_box.currentIndex() == (view + 1) % window.view_box.count()
+    qtbot.keyClick(window.udp_url, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert not window.mirror_box.isChecked()
+    qtbot.keyClick(window.udp_url, Qt.Key.Key_F1)
+    assert window.help.isVisible()
+    qtbot.keyClick(window.udp_url, Qt.Key.Key_F1)
+    assert not window.help.isVisible()
+
+
+def test_band_change_keeps_the_wizards_edits(studio, qtbot) -> None:
+    """Issue 13 item 4: band / threshold edits remake the keyframe off the GUI thread and keep the user's brush
+    strokes and clicks (before: they were silently discarded)."""
+    window, tmp = studio
+    kf = make_kf(tmp).with_strokes([(8, 8, 5, 255)])  # paint subject into a background corner
+    assert kf.trimap[8, 8] == 255
+    window.set_keyframe(kf)
+    window.band.setValue(21)
+    qtbot.waitUntil(lambda: window.keyframe.settings.get("band") == 21, timeout=30000)
+    assert window.keyframe.trimap[8, 8] == 255 and window.keyframe.settings["edits"] == kf.settings["edits"]
+    window.threshold.setValue(0.6)
+    qtbot.waitUntil(lambda: window.keyframe.settings.get("threshold") == pytest.approx(0.6), timeout=30000)
+    assert window.keyframe.trimap[8, 8] == 255
+
+
+def test_wizard_keeps_its_size_enter_accepts_and_undo(studio, qtbot) -> None:
+    from PyQt6.QtCore import Qt
+
+    window, tmp = studio
+    wizard = window.open_wizard()
+    qtbot.addWidget(wizard)
+    width = wizard.width()
+    wizard.status.setText("a very long error message " * 40)
+    qtbot.wait(50)
+    assert wizard.width() == width
+    wizard.load_files(str(tmp / "flash.png"), str(tmp / "noflash.png"))
+    qtbot.waitUntil(lambda: wizard.keyframe is not None, timeout=60000)
+    original = wizard.keyframe
+    wizard.brush.setCurrentIndex(1)
+    wizard.paint_trimap(8, 8)
+    wizard.paint_trimap(12, 8)  # one drag
+    wizard._end_stroke()
+    assert wizard.keyframe.trimap[8, 12] == 255 and wizard.undo_button.isEnabled()
+    wizard.undo()
+    assert wizard.keyframe is original and not wizard.undo_button.isEnabled()
+    accepted = []
+    wizard.accepted.connect(lambda: accepted.append(1))
+    qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    assert accepted == [1]
+
+
+def test_export_mode_keeps_every_frame_audio_and_time(studio, qtbot) -> None:
+    import av
+
+    from tests.conftest import make_video
+
+    window, tmp = studio
+    make_video(tmp / "talk.mp4", frames=36, audio=True, width=W, height=H)
+    window.open_source(str(tmp / "talk.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    worker = window.export_file(str(tmp / "talk-matted.mp4"))
+    assert worker is not None and not window.export_panel.isHidden()
+    qtbot.waitUntil(lambda: window.exporter is None, timeout=300000)
+    assert "exported 36 frames" in window.statusBar().currentMessage(), window.banner.messages
+    with av.open(str(tmp / "talk-matted.mp4")) as c:
+        assert c.streams.audio, "the export keeps the sound"
+        frames = list(c.decode(c.streams.video[0]))
+    with av.open(str(tmp / "talk.mp4")) as c:
+        src = list(c.decode(c.streams.video[0]))
+    assert len(frames) == len(src) == 36
+    assert abs(float(frames[-1].time) - float(src[-1].time)) < 0.05
+
+
+def test_export_cancel_keeps_a_partial_and_never_the_target(studio, qtbot) -> None:
+    window, tmp = studio
+    (tmp / "out.mp4").write_bytes(b"the user's earlier file")
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    window.export_file(str(tmp / "out.mp4"))
+    qtbot.waitUntil(lambda: window.export_panel.bar.value() >= 3, timeout=120000)
+    window.cancel_export()
+    qtbot.waitUntil(lambda: window.exporter is None, timeout=120000)
+    assert (tmp / "out.mp4").read_bytes() == b"the user's earlier file"
+    partial = tmp / "out.partial.mp4"
+    assert partial.is_file() and "cancelled" in window.statusBar().currentMessage()
+    import av
+
+    with av.open(str(partial)) as c:
+        assert sum(1 for _ in c.decode(c.streams.video[0])) >= 3
+
+
+def test_recording_takes_its_format_from_the_name_and_starts_at_zero(studio, qtbot) -> None:
+    import av
+
+    window, tmp = studio
+    window.format_box.setCurrentText("mp4")
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.preview.frame is not None, timeout=60000)
+    qtbot.waitUntil(lambda: window.paced.position > 1.0, timeout=60000)  # start recording mid-stream
+    window.toggle_record(True, str(tmp / "take.webm"))
+    assert window.format_box.currentText() == "webm"
+    qtbot.waitUntil(lambda: window.recorder.frames >= 8, timeout=120000)
+    window._update_state()
+    assert "frames" in window.record_label.text() and "recording" in window.state_label.text()
+    window.toggle_record(False)
+    with av.open(str(tmp / "take.webm")) as c:
+        assert c.format.name.startswith("matroska") or "webm" in c.format.name
+        frames = list(c.decode(c.streams.video[0]))
+    assert float(frames[0].time) < 0.1  # its own clock, not the playback's
+    assert "recording" not in window.state_label.text()
+
+
+def test_drop_files_presets_recent_backgrounds_and_the_last_session(studio, qtbot) -> None:
+    from flashvid.imageio import write_image
+
+    window, tmp = studio
+    write_image(tmp / "room.png", np.full((H, W, 3), 90, np.uint8))
+    window.open_path(str(tmp / "clip.mp4"))
+    assert window.source is not None
+    window.open_path(str(tmp / "room.png"))
+    assert window.background_spec == str(tmp / "room.png")
+    window.set_background_spec("#ff0000")
+    assert [window.recent_box.itemData(i) for i in range(window.recent_box.count())][:2] == [
+        "#ff0000",
+        str(tmp / "room.png"),
+    ]
+    make_kf(tmp).save(tmp / "kf.flashkey")
+    window.open_path(str(tmp / "kf.flashkey"))
+    assert window.keyframe is not None
+    window.smooth.setValue(40)
+    window.save_preset("evening")
+    window.smooth.setValue(0)
+    window.apply_preset("evening")
+    assert window.smooth.value() == 40 and window.background_spec == "#ff0000"
+    window.tasks.wait()
+    qtbot.waitUntil(lambda: not window.tasks.busy("remember-keyframe"), timeout=10000)
+    window.save_settings()
+    again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    again.engine_box.setCurrentText("eager")
+    again.restore_session()
+    assert again.source is not None and again.source.path.name == "clip.mp4"
+    assert again.keyframe is not None and again.keyframe.size == (W, H)
+    assert again.preset_box.findText("evening") >= 0 and again.recent_box.count() == 2
+    qtbot.waitUntil(lambda: again.matter is not None, timeout=60000)
+    again.close()
+    assert again.worker is None and not again.tasks.busy()
+
+
+def test_unexpected_errors_go_to_the_banner(studio) -> None:
+    import sys
+
+    from flashvid.ui.app import install_excepthook
+
+    window, _tmp = studio
+    saved = sys.excepthook
+    try:
+        install_excepthook(window)
+        try:
+            raise RuntimeError("boom in a slot")
+        except RuntimeError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        sys.excepthook = saved
+    assert "boom in a slot" in window.banner.messages[0] and "keeps running" in window.banner.messages[0]
+
+
+def test_fps_reads_below_one_and_the_keyframe_shape_is_checked(studio) -> None:
+    from flashvid.ui.app import fmt_fps
+    from flashvid.ui.worker import MattingWorker
+
+    assert fmt_fps(0.44) == "0.4" and fmt_fps(7.46) == "7.5" and fmt_fps(24.4) == "24"
+    w = MattingWorker([], None, None, None)  # type: ignore[arg-type]
+    w._times.extend([100.0, 102.5])  # one frame every 2.5 s
+    assert w.fps() == pytest.approx(0.4)
+    window, tmp = studio
+    from tests.conftest import make_video
+
+    make_video(tmp / "wide.mp4", frames=4, audio=False, width=2 * W, height=H)
+    window.set_keyframe(make_kf(tmp))
+    window.open_source(str(tmp / "wide.mp4"))
+    assert "another shape" in window.banner.messages[0]

@@ -23,7 +23,7 @@ from flashvid.matter import FlashMatter
 from flashvid.video.background import parse_background
 from flashvid.video.pipeline import run
 from flashvid.video.sinks import PngSequenceSink, SinkFrame, UdpSink, VideoSink
-from flashvid.video.sources import ArraySource, ImageFolder, VideoFile
+from flashvid.video.sources import ArraySource, Frame, ImageFolder, VideoFile
 from tests.conftest import keyframe, make_video
 
 W, H = 96, 64
@@ -292,3 +292,53 @@ def test_bad_sources_give_clear_errors(tmp_path: Path) -> None:
         VideoFile(tmp_path / "junk.mp4")
     with pytest.raises(InputError, match="no images"):
         ImageFolder(tmp_path)
+
+
+def test_a_cancelled_file_run_stays_partial_and_never_replaces_the_target(tmp_path: Path) -> None:
+    """`matte_video(cancel=...)` on a file: what was done is kept as NAME.partial.EXT; an existing output (even
+    with overwrite) is untouched, since a cancelled export is not the whole result."""
+    from flashvid.api import matte_video
+
+    make_video(tmp_path / "in.mp4", frames=60, audio=False)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"earlier")
+    cancel = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done >= 5:
+            cancel.set()
+
+    stats = matte_video(tmp_path / "in.mp4", out, keyframe=keyframe(), progress=progress, cancel=cancel, overwrite=True)
+    assert stats.cancelled and 5 <= stats.frames_written < 60
+    assert out.read_bytes() == b"earlier"
+    assert len(decode(tmp_path / "out.partial.mp4")[0]) == stats.frames_written
+
+
+def test_a_file_plays_from_any_position(tmp_path: Path) -> None:
+    """`VideoFile.frames_from(t)`: the frames from t on, with the times and indices of a full read (pause and
+    the studio's timeline rely on it)."""
+    make_video(tmp_path / "in.mp4", frames=48, audio=False)
+    v = VideoFile(tmp_path / "in.mp4")
+    full = list(v)
+    part = list(v.frames_from(1.0))
+    first = part[0]
+    assert first.time == pytest.approx(1.0, abs=0.5 / v.fps) and len(part) == len(full) - first.index
+    np.testing.assert_array_equal(first.image, full[first.index].image)
+    assert [f.index for f in part] == list(range(first.index, len(full)))
+
+
+def test_live_stats_can_be_read_while_a_run_goes(matter: FlashMatter) -> None:
+    from flashvid.video.pipeline import RunStats
+
+    stats = RunStats()
+    seen: list[int] = []
+    frames = [Frame(np.zeros((64, 96, 3), np.uint8), i / 30, i) for i in range(5)]
+    out = run(
+        frames,
+        matter,
+        Compositor(ColorBackground((0, 255, 0))),
+        [],
+        stats=stats,
+        progress=lambda d, t: seen.append(stats.frames_written),
+    )
+    assert out is stats and seen == [1, 2, 3, 4, 5]

@@ -31,6 +31,14 @@ class Setting:
     tip: str = ""
 
 
+def devices() -> tuple[str, ...]:
+    """``cpu`` and one ``cuda:N`` per NVIDIA GPU PyTorch sees here."""
+    import torch
+
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return ("cpu", *(f"cuda:{i}" for i in range(n)))
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "background",
@@ -73,12 +81,20 @@ SETTINGS: tuple[Setting, ...] = (
         tip="flashvid-rt runs live; dfm-official is the paper's large network (needs its weights)",
     ),
     Setting(
+        "device",
+        "device",
+        "choice",
+        "cpu",
+        choices=devices(),
+        tip="Where the network runs: the processor (cpu) or an NVIDIA graphics card (cuda:N)",
+    ),
+    Setting(
         "engine",
         "engine",
         "choice",
-        "eager",
+        "auto",
         choices=defaults.ENGINES,
-        tip="How the network runs: auto picks the fastest on this machine",
+        tip="How the network runs: auto measures the engines this device has once and keeps the fastest",
     ),
     Setting(
         "precision",

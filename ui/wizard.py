@@ -8,8 +8,10 @@
 
 The pair is shown as the ratio map with its points, the mask and the trimap over the image. Left clicks add
 positive points, right clicks negative ones (SAM re-prompts when a checkpoint is set; GrabCut otherwise re-seeds
-from them), and a brush paints trimap corrections (foreground, unknown, background). Accept returns the
-`Keyframe`.
+from them), and a brush paints trimap corrections (foreground, unknown, background); Undo (Ctrl+Z) takes the last
+edit back, a legend names the trimap's colours. Segmenting runs on a worker thread; the window keeps its size
+whatever the messages say. Enter accepts, Esc cancels. Accept returns the `Keyframe`, whose hand edits are
+recorded in it, so later band / threshold changes replay them (`Keyframe.remade`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 from flashvid.ui.preview import to_qimage
+from flashvid.ui.tasks import TaskRunner
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PyQt6.QtWidgets import (
@@ -29,6 +32,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -47,6 +51,7 @@ class KeyframeCanvas(QWidget):
 
     clicked = pyqtSignal(float, float, int)  # x, y, label (1 positive, 0 negative)
     painted = pyqtSignal(float, float)
+    released = pyqtSignal()  # the end of a brush stroke
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +81,9 @@ class KeyframeCanvas(QWidget):
             self.painted.emit(*p)
         else:
             self.clicked.emit(p[0], p[1], 0 if e.button() == Qt.MouseButton.RightButton else 1)
+
+    def mouseReleaseEvent(self, e) -> None:
+        self.released.emit()
 
     def mouseMoveEvent(self, e) -> None:
         p = self._map(e.position())
@@ -115,11 +123,19 @@ class KeyframeWizard(QDialog):
         self.noflash: np.ndarray | None = None
         self.keyframe: Keyframe | None = None
         self.extra_points: list[tuple[float, float, int]] = []
+        self.history: list[Keyframe] = []  # keyframes before each edit, for Undo
         self.capture_note = ""
+        self.tasks = TaskRunner(self)
         self.canvas = KeyframeCanvas()
         self.canvas.clicked.connect(self.add_point)
         self.canvas.painted.connect(self.paint_trimap)
+        self.canvas.released.connect(self._end_stroke)
+        self._stroke_open = False
         self.status = QLabel("choose how to take the keyframe")
+        self.status.setWordWrap(True)
+        # a long message wraps instead of widening the window (and pushing Accept off screen)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumHeight(40)
         self.view = QComboBox()
         self.view.addItems(["ratio + points", "mask", "trimap"])
         self.view.currentTextChanged.connect(lambda _: self.refresh())
@@ -148,12 +164,28 @@ class KeyframeWizard(QDialog):
             modes.addWidget(b)
         self.accept_button = QPushButton("Accept")
         self.accept_button.setEnabled(False)
+        self.accept_button.setDefault(True)  # Enter accepts
         self.accept_button.clicked.connect(self.accept)
         cancel = QPushButton("Cancel")
+        cancel.setAutoDefault(False)
         cancel.clicked.connect(self.reject)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAutoDefault(False)
+        self.undo_button.setToolTip("Take the last click or brush stroke back (Ctrl+Z)")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo)
+        legend = QLabel(
+            "trimap: <span style='background:#ffd200'>&nbsp;&nbsp;&nbsp;</span> unsure edge "
+            "<span style='background:#404040'>&nbsp;&nbsp;&nbsp;</span> background (darkened) "
+            "&nbsp;as is: subject"
+        )
+        legend.setToolTip("In the trimap view: yellow is the edge band the network decides, dark is background")
         tools = QHBoxLayout()
         for w in (QLabel("show"), self.view, QLabel("edit"), self.brush, QLabel("size"), self.brush_size):
             tools.addWidget(w)
+        tools.addWidget(self.undo_button)
+        tools.addStretch(1)
+        tools.addWidget(legend)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(cancel)
@@ -165,6 +197,8 @@ class KeyframeWizard(QDialog):
         layout.addLayout(buttons)
         QShortcut(QKeySequence("N"), self, activated=self.grab_noflash)
         QShortcut(QKeySequence("F"), self, activated=self.grab_flash)
+        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
+        self.resize(960, 680)
 
     # -------------------------------------------------------------------------------------------- capture
 
@@ -220,15 +254,19 @@ class KeyframeWizard(QDialog):
 
         if self.video_path is None:
             return
-        try:
-            src = VideoFile(self.video_path)
-            found = find_flash_pair((f.image for f in src), name=self.video_path, max_frames=int(30 * src.fps))
-        except FlashvidError as exc:
-            self.status.setText(str(exc))
-            return
-        self.flash, self.noflash = found.flash, found.noflash
-        self.capture_note = f"flash at frame {found.flash_index}, no-flash frame {found.noflash_index}: "
-        self.compute()
+        path = self.video_path
+
+        def find() -> object:
+            src = VideoFile(path)
+            return find_flash_pair((f.image for f in src), name=path, max_frames=int(30 * src.fps))
+
+        def found(pair) -> None:
+            self.flash, self.noflash = pair.flash, pair.noflash
+            self.capture_note = f"flash at frame {pair.flash_index}, no-flash frame {pair.noflash_index}: "
+            self.compute()
+
+        self.status.setText("looking for the flash in the clip...")
+        self.tasks.submit("compute", "finding the flash", find, found, self._failed)
 
     def from_files(self) -> None:
         f, _ = QFileDialog.getOpenFileName(self, "Flash image", "", "Images (*.png *.jpg *.jpeg *.tif *.bmp)")
@@ -250,24 +288,55 @@ class KeyframeWizard(QDialog):
     # ---------------------------------------------------------------------------------------- compute / edit
 
     def compute(self) -> None:
+        """Make the keyframe from the pair on a worker thread; the wizard stays responsive meanwhile."""
         if self.flash is None or self.noflash is None:
             return
-        try:
-            kf = make_keyframe(self.flash, self.noflash, resize=True, **self.settings)
-        except FlashvidError as exc:
-            self.keyframe = None
-            self.accept_button.setEnabled(False)
-            self.status.setText(str(exc))
-            return
+        flash, noflash, settings = self.flash, self.noflash, dict(self.settings)
+        self.accept_button.setEnabled(False)
+        self.status.setText(f"{self.capture_note}finding the subject...")
+        self.tasks.submit(
+            "compute",
+            "segmenting",
+            lambda: make_keyframe(flash, noflash, resize=True, **settings),
+            self._computed,
+            self._failed,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, FlashvidError):
+            raise exc
+        self.keyframe = None
+        self.accept_button.setEnabled(False)
+        self.status.setText(str(exc))
+
+    def _computed(self, kf: Keyframe) -> None:
         self.keyframe = kf
         self.extra_points = []
+        self.history = []
+        self.undo_button.setEnabled(False)
         self.accept_button.setEnabled(True)
         s = kf.summary()
         self.status.setText(
             f"{self.capture_note}subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
             f"inside vs {s['ratio_out']:.2f} outside; segmented by {kf.settings.get('segmenter', '?')}"
         )
-        self.status.setWordWrap(True)
+        self.refresh()
+
+    def _edited(self, before: Keyframe, after: Keyframe) -> None:
+        self.history.append(before)
+        self.keyframe = after
+        self.undo_button.setEnabled(True)
+        self.accept_button.setEnabled(True)
+        self.refresh()
+
+    def undo(self) -> None:
+        """Back to the keyframe before the last click or stroke."""
+        if not self.history:
+            return
+        self.keyframe = self.history.pop()
+        if self.extra_points and len(self.keyframe.settings.get("edits", [])) < len(self.extra_points):
+            self.extra_points.pop()
+        self.undo_button.setEnabled(bool(self.history))
         self.refresh()
 
     def refresh(self) -> None:
@@ -283,19 +352,24 @@ class KeyframeWizard(QDialog):
             self.canvas.set_image(ratio_with_points(kf.ratio, kf.points, kf.labels))
 
     def add_point(self, x: float, y: float, label: int) -> None:
-        """Add a point and segment again with all points (SAM re-prompts; GrabCut re-seeds)."""
+        """Add a point and segment again with all points (SAM re-prompts; GrabCut re-seeds), on a worker thread."""
         kf = self.keyframe
         if kf is None:
             return
-        self.keyframe = kf.with_points(
-            [(x, y)],
-            [label],
-            sam_checkpoint=self.settings.get("sam_checkpoint"),
-            sam_type=self.settings.get("sam_type"),
-            device=self.settings.get("device", "cpu"),
-        )
+        sam = {
+            "sam_checkpoint": self.settings.get("sam_checkpoint"),
+            "sam_type": self.settings.get("sam_type"),
+            "device": self.settings.get("device", "cpu"),
+        }
         self.extra_points.append((x, y, label))
-        self.refresh()
+        self.accept_button.setEnabled(False)  # until the new mask is there
+        self.tasks.submit(
+            "edit",
+            "segmenting again",
+            lambda: kf.with_points([(x, y)], [label], **sam),
+            lambda new: self._edited(kf, new),
+            self._failed,
+        )
 
     def _brush_mode(self, index: int) -> None:
         self.canvas.brush = index > 0
@@ -307,5 +381,13 @@ class KeyframeWizard(QDialog):
         if kf is None:
             return
         value = {1: 255, 2: 128, 3: 0}[self.brush.currentIndex()]
-        self.keyframe = kf.with_strokes([(x, y, self.brush_size.value(), value)])
-        self.refresh()
+        new = kf.with_strokes([(x, y, self.brush_size.value(), value)])
+        if self._stroke_open:  # one drag is one edit for Undo
+            self.keyframe = new
+            self.refresh()
+        else:
+            self._stroke_open = True
+            self._edited(kf, new)
+
+    def _end_stroke(self) -> None:
+        self._stroke_open = False

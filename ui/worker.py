@@ -1,4 +1,5 @@
-"""The matting worker: `flashvid.video.pipeline.run` in live mode on a QThread.
+"""The matting worker: `flashvid.video.pipeline.run` in live mode on a QThread (or, before a keyframe exists,
+the raw source, so the user sees their camera at once).
 
 The GUI never waits on it. It publishes only the newest frame (a `SinkFrame`) and tells the GUI with one queued
 signal at a time, so a slow painter skips frames instead of queueing them; FPS, latency and drops arrive as a
@@ -11,14 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 
+import numpy as np
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from flashvid.compose import Compositor
 from flashvid.keyframe import Keyframe
-from flashvid.matter import FlashMatter, Matte
-from flashvid.video.pipeline import run
+from flashvid.matter import FlashMatter
+from flashvid.video.pipeline import RunStats, run
 from flashvid.video.sinks import Sink, SinkFrame
 from flashvid.video.sources import Frame, VideoFile
 
@@ -72,69 +75,116 @@ class SinkSet(Sink):
                 self.errors.append((s, exc))
 
 
-class Paced:
-    """Plays a video file at its own frame rate (as a camera would deliver it), looping."""
+class RebasedSink(Sink):
+    """Wraps a sink so the times it receives start at 0 (a recording started mid-stream gets its own clock)."""
 
-    def __init__(self, video: VideoFile, loop: bool = True) -> None:
-        self.video, self.loop = video, loop
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.t0: float | None = None
+
+    def write(self, out: SinkFrame) -> None:
+        from dataclasses import replace
+
+        self.t0 = out.time if self.t0 is None else self.t0
+        self.sink.write(replace(out, time=out.time - self.t0))
+
+    def close(self) -> None:
+        self.sink.close()
+
+    def abort(self) -> None:
+        self.sink.abort()
+
+
+class Paced:
+    """Plays a video file at its own frame rate (as a camera would deliver it), from `start` seconds, looping.
+    `position` is the time (s) of the newest frame handed out."""
+
+    def __init__(self, video: VideoFile, loop: bool = True, start: float = 0.0) -> None:
+        self.video, self.loop, self.start = video, loop, start
         self.width, self.height, self.fps = video.width, video.height, video.fps
+        self.rate = getattr(video, "rate", video.fps)
+        self.position = start
 
     def __iter__(self) -> Iterator[Frame]:
         index, t0 = 0, time.perf_counter()
-        offset = 0.0
+        offset, start = 0.0, self.start
         while True:
-            last = 0.0
-            for f in self.video:
-                due = t0 + offset + f.time
+            last = start
+            for f in self.video.frames_from(start):
+                due = t0 + offset + (f.time - start)
                 wait = due - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
-                yield Frame(f.image, offset + f.time, index)
+                self.position = f.time
+                yield Frame(f.image, offset + f.time - start, index)
                 index += 1
                 last = f.time
             if not self.loop:
                 return
-            offset += last + 1.0 / max(self.video.fps, 1.0)
+            offset += last - start + 1.0 / max(self.video.fps, 1.0)
+            start = 0.0
 
 
 class MattingWorker(QThread):
-    """Runs the live pipeline; `frameReady` (no payload: read `latest`), `stats(fps, latency_ms, dropped)`,
-    `failed(message)`."""
+    """Runs the live pipeline (or shows the raw source while `matter` is None); `frameReady` (no payload: read
+    `latest` / `latest_raw`), `stats(fps, latency_ms, dropped)` twice a second, `failed(message)`."""
 
     frameReady = pyqtSignal()
     stats = pyqtSignal(float, float, int)
     failed = pyqtSignal(str)
 
-    def __init__(self, source: Iterable[Frame], matter: LockedMatter, compositor: Compositor, sinks: SinkSet) -> None:
+    def __init__(
+        self, source: Iterable[Frame], matter: LockedMatter | None, compositor: Compositor, sinks: SinkSet
+    ) -> None:
         super().__init__()
         self.source, self.matter, self.compositor, self.sinks = source, matter, compositor, sinks
         self.cancel = threading.Event()
         self.latest: SinkFrame | None = None
-        self.latest_matte: Matte | None = None
+        self.latest_raw: np.ndarray | None = None
         self._pending = threading.Event()
-        self._window: list[float] = []
+        self._times: deque[float] = deque(maxlen=90)
+        self.run_stats = RunStats()
         self.frames = 0
-        self.dropped = 0
 
-    def _publish(self, out: SinkFrame) -> None:
-        self.latest = out
+    @property
+    def dropped(self) -> int:
+        return self.run_stats.dropped
+
+    def _tick(self) -> None:
         self.frames += 1
-        now = time.perf_counter()
-        self._window = [t for t in self._window if now - t < 1.0] + [now]
+        self._times.append(time.perf_counter())
         if not self._pending.is_set():
             self._pending.set()
             self.frameReady.emit()
+
+    def _publish(self, out: SinkFrame) -> None:
+        self.latest = out
+        self._tick()
 
     def take(self) -> SinkFrame | None:
         """The newest frame (called by the GUI when it paints)."""
         self._pending.clear()
         return self.latest
 
+    def take_raw(self) -> np.ndarray | None:
+        self._pending.clear()
+        return self.latest_raw
+
     def fps(self) -> float:
-        return max(len(self._window) - 1, 0) / max(self._window[-1] - self._window[0], 1e-6) if self._window else 0.0
+        """Frames per second over the last 3 s (at least two frames; 0.0 before), so a slow stream reads e.g.
+        0.4 and not 0."""
+        now = time.perf_counter()
+        ts = [t for t in self._times if now - t < 3.0] or list(self._times)[-2:]
+        if len(ts) < 2:
+            return 0.0
+        return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
 
     def run(self) -> None:
         from flashvid.video.sinks import PreviewSink
+
+        if self.matter is None:
+            self._run_raw()
+            return
 
         class _Stats(Sink):
             def __init__(self, worker: MattingWorker) -> None:
@@ -144,7 +194,9 @@ class MattingWorker(QThread):
                 now = time.perf_counter()
                 if now - self.last > 0.5:
                     self.last = now
-                    self.worker.stats.emit(self.worker.fps(), 0.0, self.worker.dropped)
+                    recent = self.worker.run_stats.latencies_ms[-60:]
+                    latency = float(np.median(recent)) if recent else 0.0
+                    self.worker.stats.emit(self.worker.fps(), latency, self.worker.dropped)
 
         try:
             result = run(
@@ -155,10 +207,25 @@ class MattingWorker(QThread):
                 live=True,
                 queue_size=1,
                 cancel=self.cancel,
+                stats=self.run_stats,
             )
-            self.dropped = result.dropped
-            self.stats.emit(result.fps, result.latency_ms, result.dropped)
-        except Exception as exc:  # noqa: BLE001 - shown in the status bar, the app keeps running
+            self.stats.emit(self.fps(), result.latency_ms, result.dropped)
+        except Exception as exc:  # noqa: BLE001 - shown in the error banner, the app keeps running
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+
+    def _run_raw(self) -> None:
+        try:
+            last = 0.0
+            for frame in self.source:
+                if self.cancel.is_set():
+                    return
+                self.latest_raw = frame.image
+                self._tick()
+                now = time.perf_counter()
+                if now - last > 0.5:
+                    last = now
+                    self.stats.emit(self.fps(), 0.0, 0)
+        except Exception as exc:  # noqa: BLE001 - shown in the error banner, the app keeps running
             self.failed.emit(f"{type(exc).__name__}: {exc}")
 
     def stop(self) -> None:

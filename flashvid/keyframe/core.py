@@ -32,6 +32,11 @@ MIN_FLASH_STRENGTH = 0.04
 SWAP_MARGIN = 0.1
 
 
+def _with_edit(settings: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
+    """`settings` with one more hand edit recorded (so `Keyframe.remade` can replay it), marked edited."""
+    return {**settings, "edited": True, "edits": [*settings.get("edits", []), edit]}
+
+
 class KeyframeError(InputError):
     """A keyframe cannot be made from the given pair, or a keyframe file cannot be read."""
 
@@ -113,7 +118,7 @@ class Keyframe:
             all_lab,
             mask,
             make_trimap(mask, band, ratio),
-            {**self.settings, "edited": True},
+            _with_edit(self.settings, {"points": [[float(x), float(y), int(v)] for (x, y), v in zip(pts, lab)]}),
         )
 
     def with_strokes(self, strokes: list[tuple[float, float, int, int]]) -> Keyframe:
@@ -124,7 +129,40 @@ class Keyframe:
             if value not in (0, 128, 255):
                 raise InputError(f"trimap value {value}: paint 0 (background), 128 (unknown) or 255 (subject)")
             cv2.circle(tri, (round(x), round(y)), max(1, int(radius)), int(value), -1)
-        return replace(self, trimap=tri, settings={**self.settings, "edited": True})
+        edit = {"strokes": [[float(x), float(y), int(r), int(v)] for x, y, r, v in strokes]}
+        return replace(self, trimap=tri, settings=_with_edit(self.settings, edit))
+
+    def remade(
+        self,
+        *,
+        threshold: float | None = None,
+        band: int | None = None,
+        sam_checkpoint: str | os.PathLike[str] | None = None,
+        sam_type: str | None = None,
+        device: str = "cpu",
+    ) -> Keyframe:
+        """The keyframe made again from its pair with another ratio `threshold` and / or trimap `band` (None keeps
+        the current one), then its hand edits replayed in order: points re-prompt the segmenter, brush strokes
+        repaint the trimap. A band change alone keeps the mask and only remakes the trimap."""
+        edits = list(self.settings.get("edits", []))
+        sam: dict[str, Any] = {"sam_checkpoint": sam_checkpoint, "sam_type": sam_type, "device": device}
+        new_band = band if band is not None else (int(self.settings.get("band", 0)) or None)
+        if threshold is None or threshold == self.settings.get("threshold"):
+            # the mask (with its point edits) stands: only the trimap is remade, then the strokes repainted
+            kf = replace(
+                self,
+                trimap=make_trimap(self.mask, new_band, self.ratio),
+                settings={**self.settings, "band": new_band or 0, "edits": [e for e in edits if "points" in e]},
+            )
+            edits = [e for e in edits if "strokes" in e]
+        else:
+            kf = make_keyframe(self.flash, self.noflash, threshold=threshold, band=new_band, **sam)
+        for e in edits:
+            if "points" in e:
+                kf = kf.with_points([(x, y) for x, y, _ in e["points"]], [v for *_, v in e["points"]], **sam)
+            else:
+                kf = kf.with_strokes([(x, y, r, v) for x, y, r, v in e["strokes"]])
+        return kf
 
     def summary(self) -> dict[str, float]:
         """Subject area (% of the frame), positive points, mean ratio inside and outside the mask."""

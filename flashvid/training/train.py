@@ -3,8 +3,10 @@
 The config is JSON (paths relative to its own folder); `DEFAULTS` lists every key. Training is seeded, uses
 AMP (bf16 autocast) on CUDA, shows a progress bar with the loss and throughput, validates every
 ``val_every`` steps on a fixed set of clips built from held-apart foregrounds (never trained on), and keeps
-``last.pt`` (resumable: model, optimiser, step, random states) and ``best.safetensors`` (the model with the
-lowest validation MSE over the unknown band) in the output folder.
+``last.pt`` (resumable: model, optimiser, step, random states) and ``best.safetensors`` in the output folder:
+the checkpoint `selection_score` ranks first - with ``selection_videos`` (real clips held apart from training
+and from evaluation) the one that finds the person on real footage and drops them under another person's
+keyframe, otherwise the one with the lowest validation MSE over the unknown band.
 """
 
 from __future__ import annotations
@@ -58,8 +60,12 @@ DEFAULTS: dict[str, Any] = {
     "freeze_encoder_blocks": 0,
     "prior_perturb_prob": 0.5,
     "other_subject_prob": 0.08,
+    "other_subject_match": "next",
     "distractor_prob": 0.0,
     "init_checkpoint": None,
+    "selection_videos": [],
+    "selection_frames": 20,
+    "selection_min_iou": 0.9,
 }
 
 
@@ -113,7 +119,8 @@ def load_sources(
         if spec["kind"] == "people-videos":  # real people, pseudo-labelled by the person segmenter
             from flashvid.training.data.sources import read_people_videos
 
-            vids = [v for v in read_people_videos(spec) if v.name not in set(cfg["validation_videos"])]
+            apart = {*cfg["validation_videos"], *cfg["selection_videos"]}
+            vids = [v for v in read_people_videos(spec) if v.name not in apart]
             if vids:
                 groups.append((vids, float(spec.get("weight", 1.0))))
             continue
@@ -305,20 +312,80 @@ def perturbed_prior(alpha: torch.Tensor, size: tuple[int, int], gen: torch.Gener
     return torch.cat([a, torch.ones_like(a)], dim=1)
 
 
-def other_subject(batch: dict[str, torch.Tensor], prob: float, gen: torch.Generator) -> torch.Tensor:
+def other_subject(
+    batch: dict[str, torch.Tensor], prob: float, gen: torch.Generator, match: str = "next"
+) -> torch.Tensor:
     """The paper's "different identity" case, in place: for a random `prob` share of the clips the keyframe (flash,
     trimap, its alpha) is swapped for another clip's and the target becomes no subject at all (alpha 0, the frame
-    itself as the background). Returns the bool mask [B] of those clips."""
+    itself as the background). `match` picks the other clip: ``next`` (the next one in the batch) or ``overlap``
+    (the one whose keyframe subject overlaps this clip's the most, so where the subject stands cannot tell the
+    two apart and only how they look can). Returns the bool mask [B] of those clips."""
     b = batch["flash"].shape[0]
     pick = torch.rand(b, generator=gen) < prob
     if b < 2 or not bool(pick.any()):
         return torch.zeros(b, dtype=torch.bool)
     src = (torch.arange(b) + 1) % b
-    for k in ("flash", "trimap", "kalpha"):
-        batch[k][pick] = batch[k][src[pick]].clone()
+    if match == "overlap":
+        m = batch["kalpha"].flatten(1) > 0.5
+        inter = (m[:, None] & m[None]).sum(-1).float()
+        union = (m[:, None] | m[None]).sum(-1).float().clamp(min=1.0)
+        overlap = inter / union
+        overlap.fill_diagonal_(-1.0)
+        src = overlap.argmax(1)
+    originals = {k: batch[k].clone() for k in ("flash", "trimap", "kalpha")}
+    for k, v in originals.items():
+        batch[k][pick] = v[src[pick]]
     batch["alphas"][pick] = 0.0
     batch["bgs"][pick] = batch["frames"][pick]
     return pick
+
+
+class RealSelection:
+    """Real footage for choosing the checkpoint to ship (clips held apart from training and from `flashvid eval`):
+    each clip is matted with its own keyframe (``real_iou``, the person must be found) and with the next clip's
+    keyframe, a different person (``real_other_iou``, the matte should collapse). Keyframes are made once."""
+
+    def __init__(self, paths: list[Path], frames: int) -> None:
+        from flashvid.keyframe.person import PersonSegmenter
+        from flashvid.training.real_eval import clip_keyframe, load_real_clip
+
+        seg = PersonSegmenter()
+        self.clips = [load_real_clip(p, frames, seg, seed=100 + i) for i, p in enumerate(paths)]
+        self.keyframes = [clip_keyframe(c) for c in self.clips]
+
+    def __call__(self, model: Any) -> dict[str, float]:
+        from flashvid.training.real_eval import iou, model_run
+
+        model.eval()
+        own: list[float] = []
+        other: list[float] = []
+        for i, clip in enumerate(self.clips):
+            later, refs = list(clip.frames[1:]), list(clip.reference[1:])
+            for kf, out in ((self.keyframes[i], own), (self.keyframes[(i + 1) % len(self.clips)], other)):
+                preds = model_run(model, kf, later)
+                out.append(float(np.mean([iou(p, r) for p, r in zip(preds, refs, strict=True)])))
+        return {"real_iou": float(np.mean(own)), "real_other_iou": float(np.mean(other))}
+
+
+def selection_videos(cfg: dict[str, Any]) -> list[Path]:
+    """The clips named in ``selection_videos``, found in the config's people-videos folders."""
+    names, found = set(cfg["selection_videos"]), []
+    for spec in cfg["foregrounds"]:
+        if spec["kind"] == "people-videos" and Path(spec["path"]).exists():
+            from flashvid.training.data.sources import read_people_videos
+
+            found += [v.path for v in read_people_videos(spec) if v.name in names]
+    return sorted(found)
+
+
+def selection_score(metrics: dict[str, float], min_iou: float) -> float:
+    """Higher is better. With real selection clips: the person found on their own keyframe minus the person kept
+    under someone else's, with any checkpoint that finds less than `min_iou` of the person ranked below every one
+    that does; without: minus the synthetic validation MSE in the unknown band."""
+    if "real_iou" not in metrics:
+        return -metrics["mse_unknown"]
+    score = metrics["real_iou"] - metrics["real_other_iou"]
+    return score if metrics["real_iou"] >= min_iou else score - 10.0
 
 
 def _worker_init(_: int) -> None:
@@ -366,17 +433,36 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s / cfg["steps"], 1.0)))
     )
-    step, best, history, elapsed = 0, float("inf"), [], 0.0
+    step, best, history, elapsed = 0, -float("inf"), [], 0.0
     if resume and (out / "last.pt").is_file():
         state = torch.load(out / "last.pt", map_location=dev, weights_only=True)  # tensors and plain types only
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         step, best, history, elapsed = state["step"], state["best"], state["history"], state.get("elapsed", 0.0)
+        if state.get("best_kind") != "score":  # written before scores: the best was a validation MSE
+            best = -best
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {out / 'last.pt'} at step {step}")
     groups, val_fg, bgs = load_sources(cfg)
     val = validation_clips(cfg, val_fg, validation_backgrounds(cfg) or bgs)
+    sel_paths = selection_videos(cfg)
+    selection = RealSelection(sel_paths, cfg["selection_frames"]) if sel_paths else None
+    if selection is not None:
+        log(f"choosing the checkpoint on {len(sel_paths)} real clips: {', '.join(p.stem for p in sel_paths)}")
+
+    def evaluate_now() -> dict[str, float]:
+        metrics = validate(model, val, dev)
+        if selection is not None:
+            metrics.update(selection(model))
+        return metrics
+
+    if selection is not None and step == 0:  # where the run starts from, so the note can say what training changed
+        m0 = evaluate_now()
+        history.append({"step": 0, "time_s": 0.0, **m0})
+        best = selection_score(m0, cfg["selection_min_iou"])  # training must beat where it started to replace it
+        save_checkpoint(model, out / "best.safetensors", metadata={"step": "0", "real_iou": f"{m0['real_iou']:.4f}"})
+        log(f"step 0: real IoU {m0['real_iou']:.3f}, under another person's keyframe {m0['real_other_iou']:.3f}")
     log(
         f"training {cfg['model']} on {sum(len(g) for g, _ in groups)} foregrounds, {len(bgs)} backgrounds; "
         f"validating on {len(val)} clips of {len(val_fg)} held-apart foregrounds"
@@ -401,7 +487,7 @@ def train(
     stop_reason = "steps"
     while step < cfg["steps"]:
         batch = {k: v.to(dev, non_blocking=True) for k, v in next(data).items()}
-        other = other_subject(batch, cfg["other_subject_prob"], gen)
+        other = other_subject(batch, cfg["other_subject_prob"], gen, cfg["other_subject_match"])
         model.train()
         model.downsample_ratio = rng.choice(cfg["downsample_ratios"])
         t0 = time.time()
@@ -443,7 +529,7 @@ def train(
         )
         timed_out = time_limit_min is not None and time.time() - t_start > time_limit_min * 60
         if step % cfg["val_every"] == 0 or step == cfg["steps"] or timed_out:
-            metrics = validate(model, val, dev)
+            metrics = evaluate_now()
             history.append(
                 {
                     "step": step,
@@ -453,21 +539,28 @@ def train(
                     **metrics,
                 }
             )
+            real = (
+                f", real IoU {metrics['real_iou']:.3f} (another person's keyframe {metrics['real_other_iou']:.3f})"
+                if "real_iou" in metrics
+                else ""
+            )
             log(
                 f"step {step}: val MSE x1e3 (unknown) {metrics['mse_unknown'] * 1e3:.3f}, SAD /1e3 (unknown) "
-                f"{metrics['sad_unknown'] / 1e3:.3f}, MSE x1e3 (all) {metrics['mse_all'] * 1e3:.3f}"
+                f"{metrics['sad_unknown'] / 1e3:.3f}, MSE x1e3 (all) {metrics['mse_all'] * 1e3:.3f}{real}"
             )
-            if metrics["mse_unknown"] < best:
-                best = metrics["mse_unknown"]
-                save_checkpoint(
-                    model, out / "best.safetensors", metadata={"step": str(step), "val_mse_unknown": f"{best:.6f}"}
-                )
+            score = selection_score(metrics, cfg["selection_min_iou"])
+            if score > best:
+                best = score
+                meta = {"step": str(step), "val_mse_unknown": f"{metrics['mse_unknown']:.6f}"}
+                meta.update({k: f"{metrics[k]:.4f}" for k in ("real_iou", "real_other_iou") if k in metrics})
+                save_checkpoint(model, out / "best.safetensors", metadata=meta)
             state = {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
                 "step": step,
                 "best": best,
+                "best_kind": "score",
                 "history": history,
                 "config": cfg,
                 "elapsed": time.time() - t_start,
@@ -483,7 +576,7 @@ def train(
     return {
         "steps": step,
         "time_s": time.time() - t_start,
-        "best_val_mse_unknown": best,
+        "best_score": best,
         "stopped": stop_reason,
         "history": history,
     }

@@ -64,6 +64,7 @@ def run(
     cancel: threading.Event | None = None,
     total: int = 0,
     reconnect: float | None = None,
+    stats: RunStats | None = None,
 ) -> RunStats:
     """Matte every frame of `source` and write it to every sink; returns `RunStats`.
 
@@ -72,10 +73,11 @@ def run(
         total: expected number of frames, for `progress` (0 if unknown).
         reconnect: for a live source with ``reopen()`` (a camera): when it stops delivering (`InputError`), try to
             reopen it every `reconnect` seconds and carry on, instead of ending the run; None ends it.
+        stats: a `RunStats` to fill in as the run goes (a GUI reads its drops live); a new one by default.
     """
     cancel = cancel or threading.Event()
     q: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
-    stats = RunStats()
+    stats = stats if stats is not None else RunStats()
     failure: list[BaseException] = []
 
     def put(item: object) -> None:

@@ -108,13 +108,20 @@ class VideoFile:
         return ""
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames_from(0.0)
+
+    def frames_from(self, start: float) -> Iterator[Frame]:
+        """The frames from `start` seconds on (seeking to the keyframe before it, then decoding up to it); each
+        frame's time and index count from the file's first frame, as in a full read."""
         import av
 
         self.decoded, self.decode_error = 0, ""
         with av.open(str(self.path)) as c:
             s = c.streams.video[0]
             s.thread_type = "AUTO"
-            t0 = None
+            t0 = float(s.start_time * s.time_base) if s.start_time is not None and s.time_base else None
+            if start > 0 and s.time_base:
+                c.seek(int((start + (t0 or 0.0)) / s.time_base), stream=s, backward=True)
             frames = c.decode(s)
             i = 0
             while True:
@@ -128,8 +135,10 @@ class VideoFile:
                 t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else i / self.fps
                 t0 = t if t0 is None else t0
                 self.decoded = i + 1
-                yield Frame(self._to_rgb(frame), t - t0, i)
                 i += 1
+                if start > 0 and t - t0 < start - 0.5 / self.fps:
+                    continue  # decoded from the keyframe before `start`, up to it
+                yield Frame(self._to_rgb(frame), t - t0, round((t - t0) * self.fps) if start > 0 else i - 1)
 
 
 @contextlib.contextmanager

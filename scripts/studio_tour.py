@@ -1,0 +1,249 @@
+"""Drive flashvid-studio in a real X server as a person would, and save a screenshot of each step.
+
+    python scripts/studio_tour.py --out DIR [--clip VIDEO --flash IMG --noflash IMG --keyframe FILE.flashkey]
+
+Run it with DISPLAY set to an X server (the test starts Xvfb; `xvfb-run` works too) and QT_QPA_PLATFORM=xcb.
+Keys and clicks go through the X server with xdotool when it is installed (real input events), else through
+QTest on the real window. Without inputs it makes its own (a generated clip with sound and a flash pair).
+
+Steps: first launch; a file opened (raw picture at once); the wizard opened with K while a spin box has the
+focus, the pair loaded, a click added, Enter accepts; the live composite; V to the before / after split; an
+engine rebuilt while a click on the mirror box is timed; an export with its progress bar; a bad file dropped,
+the error banner, Dismiss clicked. DIR gets NN-name.png screenshots and results.json (what happened, timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--clip")
+    ap.add_argument("--flash")
+    ap.add_argument("--noflash")
+    ap.add_argument("--keyframe", help="a .flashkey for the clip (else the wizard's keyframe is used)")
+    ap.add_argument(
+        "--rendered-keyframe",
+        action="store_true",
+        help="for the live steps, a keyframe whose flash is rendered on the clip's first frame (as flashvid eval "
+        "--real does: real footage has no filmed flash)",
+    )
+    ap.add_argument("--engine", default="eager", help="engine to start on (the tour rebuilds to onnx later)")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from PyQt6.QtCore import QPoint, QSettings, Qt
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication, QWidget
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    from flashvid.ui.app import MainWindow, install_excepthook
+
+    if args.clip is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from flashvid.imageio import write_image
+        from flashvid.training.data.synth import FlashLight, synthetic_pair
+        from tests.conftest import make_video
+
+        make_video(out / "clip.mp4", frames=150, audio=True, width=320, height=240)
+        args.clip = str(out / "clip.mp4")
+        pair = synthetic_pair(240, 320, seed=3, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+        write_image(out / "flash.png", pair.flash)
+        write_image(out / "noflash.png", pair.noflash)
+        args.flash, args.noflash = str(out / "flash.png"), str(out / "noflash.png")
+
+    xdo = shutil.which("xdotool")
+    results: dict[str, Any] = {"input": "xdotool" if xdo else "qtest", "steps": []}
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def wait(cond, timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise TimeoutError(f"timed out waiting for {what}")
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(name: str) -> None:
+        pump(0.3)
+        screen = app.primaryScreen()
+        assert screen is not None
+        screen.grabWindow(0).save(str(out / f"{name}.png"))  # the X server's whole screen
+        results["steps"].append(name)
+
+    def key(widget: QWidget, k: Qt.Key, xname: str) -> None:
+        if xdo:
+            subprocess.run([xdo, "key", "--clearmodifiers", xname], check=True, timeout=10)
+            pump(0.2)
+        else:
+            QTest.keyClick(widget, k)
+
+    def click(widget: QWidget, at: QPoint | None = None) -> float:
+        """Click `widget` (at its centre or `at`); returns the time the click was sent."""
+        p = widget.mapToGlobal(at if at is not None else widget.rect().center())
+        t = time.perf_counter()
+        if xdo:  # xdotool runs beside the event loop, which keeps turning (the driver never blocks the GUI)
+            proc = subprocess.Popen([xdo, "mousemove", str(p.x()), str(p.y()), "click", "1"])
+            while proc.poll() is None:
+                app.processEvents()
+                time.sleep(0.002)
+        else:
+            QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at or widget.rect().center())
+        return t
+
+    window = MainWindow(QSettings(str(out / "studio.ini"), QSettings.Format.IniFormat))
+    install_excepthook(window)
+    window.engine_box.setCurrentText(args.engine)
+    window.resize(1280, 800)
+    window.move(0, 0)
+    window.show()
+    window.activateWindow()
+    pump(1.0)
+    shot("01-first-launch")
+
+    window.open_path(args.clip)
+    wait(lambda: window.preview.raw is not None, 60, "the raw picture")
+    shot("02-source-open-raw")
+
+    window.internal.setFocus()  # shortcuts from a spin box
+    pump(0.3)
+    key(window.internal, Qt.Key.Key_K, "k")
+    wait(lambda: window.wizard is not None and window.wizard.isVisible(), 20, "the wizard (K)")
+    wizard = window.wizard
+    assert wizard is not None
+    wizard.move(60, 60)
+    wizard.load_files(args.flash, args.noflash)
+    wait(lambda: wizard.keyframe is not None, 120, "the keyframe")
+    wizard.view.setCurrentText("trimap")
+    img = wizard.canvas.image
+    assert img is not None
+    s = min(wizard.canvas.width() / img.width(), wizard.canvas.height() / img.height())
+    corner = QPoint(
+        int((wizard.canvas.width() - img.width() * s) / 2 + 10),
+        int((wizard.canvas.height() - img.height() * s) / 2 + 10),
+    )
+    n_points = len(wizard.keyframe.labels)
+    click(wizard.canvas, corner)  # a click adds a point, segmented again on a worker thread
+    wait(lambda: wizard.keyframe is not None and len(wizard.keyframe.labels) > n_points, 120, "the new point")
+    results["wizard_points_added"] = len(wizard.keyframe.labels) - n_points
+    shot("03-wizard")
+    wizard.activateWindow()
+    pump(0.3)
+    key(wizard, Qt.Key.Key_Return, "Return")  # Enter accepts
+    wait(lambda: not wizard.isVisible(), 20, "Enter to accept")
+    results["enter_accepted"] = window.keyframe is not None
+    if args.rendered_keyframe:
+        from flashvid.keyframe.person import PersonSegmenter
+        from flashvid.training.real_eval import clip_keyframe, load_real_clip
+
+        kf = clip_keyframe(load_real_clip(args.clip, 2, PersonSegmenter()))
+        kf.save(out / "rendered.flashkey")
+        args.keyframe = str(out / "rendered.flashkey")
+    if args.keyframe:
+        window.open_keyframe(args.keyframe)
+    wait(lambda: window.preview.frame is not None, 240, "the composite")
+    window.activateWindow()
+    pump(8.0)  # the app's own FPS counter over a few seconds of live play
+    assert window.worker is not None
+    results["live_fps"] = round(window.worker.fps(), 1)
+    results["live_dropped"] = window.worker.dropped
+    results["live_engine"] = window.engine_label.text()
+    results["source_size"] = f"{window.source.width}x{window.source.height}" if window.source else ""
+    shot("04-live-composite")
+
+    window.internal.setFocus()
+    pump(0.2)
+    key(window.internal, Qt.Key.Key_V, "v")
+    key(window.internal, Qt.Key.Key_V, "v")
+    results["view_after_two_v"] = window.view_box.currentText()
+    window.preview.split = 0.5
+    pump(1.0)
+    shot("05-before-after")
+
+    # an engine builds while the user clicks: the click must be handled at once
+    from PyQt6.QtCore import QTimer
+
+    clicked: list[float] = []
+    window.mirror_box.toggled.connect(lambda _: clicked.append(time.perf_counter()))
+    t_idle = click(window.mirror_box)  # the same click with nothing building: the input path's own cost
+    wait(lambda: bool(clicked), 10, "the click on mirror")
+    results["click_ms_idle"] = round((clicked.pop() - t_idle) * 1000, 1)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    shooting: list[tuple[float, float]] = []  # the screenshot itself runs on the GUI thread: not counted
+
+    def beat() -> None:
+        now = time.perf_counter()
+        if not any(a <= now and last[0] <= b for a, b in shooting):
+            gaps.append(now - last[0])
+            if now - last[0] > 0.1:
+                long_gaps.append((round(last[0] - t_build, 3), round((now - last[0]) * 1000)))
+        last[0] = now
+
+    long_gaps: list[tuple[float, int]] = []
+    t_build = time.perf_counter()
+    heart = QTimer(interval=5)
+    heart.timeout.connect(beat)
+    window.engine_box.setCurrentText("onnx" if window.engine_box.currentText() != "onnx" else "eager")
+    wait(lambda: window.tasks.busy("matter"), 10, "the engine build to start")
+    last[0] = time.perf_counter()
+    heart.start()
+    pump(0.3)
+    t_click = click(window.mirror_box)
+    wait(lambda: bool(clicked), 10, "the click on mirror")
+    results["click_ms_while_building"] = round((clicked[0] - t_click) * 1000, 1)
+    results["building_when_clicked"] = window.tasks.busy("matter")
+    t_shot = time.perf_counter()
+    shot("06-engine-building")
+    shooting.append((t_shot, time.perf_counter() + 0.01))
+    wait(lambda: not window.tasks.busy("matter"), 300, "the engine build")
+    results["build_s"] = round(time.perf_counter() - t_build, 2)
+    pump(1.0)
+    heart.stop()
+    results["gui_stalls_over_100ms"] = long_gaps  # (seconds after the build started, ms)
+    results["gui_longest_stall_ms_while_building"] = round(max(gaps) * 1000, 1) if gaps else None
+    results["engine_label"] = window.engine_label.text()
+    click(window.mirror_box)
+    pump(0.5)
+
+    export_to = out / "export.mp4"
+    export_to.unlink(missing_ok=True)
+    window.export_file(str(export_to))
+    wait(lambda: window.export_panel.bar.value() >= 5, 300, "export progress")
+    shot("07-export-in-progress")
+    wait(lambda: window.exporter is None, 900, "the export")
+    results["export_message"] = window.statusBar().currentMessage()
+
+    bad = out / "notes.txt"
+    bad.write_text("not a video")
+    window.open_path(str(bad))
+    shot("08-error-banner")
+    click(window.banner.dismiss_button)
+    wait(lambda: window.banner.isHidden(), 10, "Dismiss")
+    results["banner_dismissed"] = True
+    results["fps_label"] = window.fps_label.text()
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    window.stop()
+    window.tasks.wait()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""flashvid-studio in a real X server (Xvfb), driven as a person would: real key presses and clicks through the
+X server (xdotool), screenshots of each step (scripts/studio_tour.py). Skipped where Xvfb is not installed
+(`scripts/setup.sh` installs it where it can: apt-get install xvfb xdotool and Qt's xcb libraries)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PyQt6")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def xserver():
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb xdotool)")
+    r, w = os.pipe()
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(w), "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(w)
+    with os.fdopen(r) as f:
+        display = f.readline().strip()
+    if not display:
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{display}"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.mark.slow
+def test_the_studio_as_a_person_uses_it(xserver, tmp_path: Path) -> None:
+    out = Path(os.environ.get("FLASHVID_SCREENSHOTS", tmp_path / "tour"))
+    env = {**os.environ, "DISPLAY": xserver, "QT_QPA_PLATFORM": "xcb", "FLASHVID_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "studio_tour.py"), "--out", str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["steps"] == [
+        "01-first-launch",
+        "02-source-open-raw",
+        "03-wizard",
+        "04-live-composite",
+        "05-before-after",
+        "06-engine-building",
+        "07-export-in-progress",
+        "08-error-banner",
+    ]
+    assert results["wizard_points_added"] == 1 and results["enter_accepted"]
+    assert results["view_after_two_v"] == "before / after"  # V pressed while a spin box had the focus
+    assert results["building_when_clicked"]  # the click was handled while the engine was still building
+    assert "onnx" in results["engine_label"]
+    assert "exported 150 frames" in results["export_message"] and results["banner_dismissed"]
+    for name in results["steps"]:
+        assert (out / f"{name}.png").stat().st_size > 10_000  # a real picture of the screen, not an empty one
