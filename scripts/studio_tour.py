@@ -93,17 +93,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             QTest.keyClick(widget, k)
 
-    def click(widget: QWidget, at: QPoint | None = None) -> float:
-        """Click `widget` (at its centre or `at`); returns the time the click was sent."""
+    def click(widget: QWidget, at: QPoint | None = None, button: int = 1) -> float:
+        """Click `widget` (at its centre or `at`; button 1 left, 3 right); returns the time the click was sent."""
         p = widget.mapToGlobal(at if at is not None else widget.rect().center())
         t = time.perf_counter()
         if xdo:  # xdotool runs beside the event loop, which keeps turning (the driver never blocks the GUI)
-            proc = subprocess.Popen([xdo, "mousemove", str(p.x()), str(p.y()), "click", "1"])
+            proc = subprocess.Popen([xdo, "mousemove", str(p.x()), str(p.y()), "click", str(button)])
             while proc.poll() is None:
                 app.processEvents()
                 time.sleep(0.002)
         else:
-            QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at or widget.rect().center())
+            which = Qt.MouseButton.LeftButton if button == 1 else Qt.MouseButton.RightButton
+            QTest.mouseClick(widget, which, pos=at or widget.rect().center())
         return t
 
     window = MainWindow(QSettings(str(out / "studio.ini"), QSettings.Format.IniFormat))
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         int((wizard.canvas.height() - img.height() * s) / 2 + 10),
     )
     n_points = len(wizard.keyframe.labels)
-    click(wizard.canvas, corner)  # a click adds a point, segmented again on a worker thread
+    click(wizard.canvas, corner, button=3)  # a right click marks background, segmented again on a worker thread
     wait(lambda: wizard.keyframe is not None and len(wizard.keyframe.labels) > n_points, 120, "the new point")
     results["wizard_points_added"] = len(wizard.keyframe.labels) - n_points
     shot("03-wizard")
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         args.keyframe = str(out / "rendered.flashkey")
     if args.keyframe:
         window.open_keyframe(args.keyframe)
+    if not window.banner.isHidden():  # e.g. the pair was taken elsewhere: read, then dismissed
+        results["warning_before_live"] = window.banner.messages[0]
+        click(window.banner.dismiss_button)
     wait(lambda: window.preview.frame is not None, 240, "the composite")
     window.activateWindow()
     pump(8.0)  # the app's own FPS counter over a few seconds of live play

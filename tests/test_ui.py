@@ -595,3 +595,17 @@ def test_fps_reads_below_one_and_the_keyframe_shape_is_checked(studio) -> None:
     window.set_keyframe(make_kf(tmp))
     window.open_source(str(tmp / "wide.mp4"))
     assert "another shape" in window.banner.messages[0]
+
+
+def test_a_keyframe_from_another_scene_is_flagged(studio, qtbot) -> None:
+    """Same shape, another scene (the generated clip is not the keyframe's synthetic room): the banner says so."""
+    from tests.conftest import make_video
+
+    window, tmp = studio
+    kf = make_kf(tmp)
+    assert kf.scene_match(kf.noflash) > 0.99
+    window.set_keyframe(kf)
+    make_video(tmp / "same_shape.mp4", frames=4, audio=False, width=W, height=H)
+    window.banner.dismiss()
+    window.open_source(str(tmp / "same_shape.mp4"))
+    assert window.banner.messages and "does not look like" in window.banner.messages[0]

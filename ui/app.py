@@ -56,6 +56,7 @@ from flashvid.api import make_matter
 from flashvid.compose import Compositor
 from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
+from flashvid.keyframe.core import SCENE_MATCH_MIN
 from flashvid.matter import FlashMatter
 from flashvid.video.background import parse_background
 from flashvid.video.sinks import UdpSink, VirtualCamSink, make_sink, output_path
@@ -130,13 +131,16 @@ class MainWindow(QMainWindow):
         self.source_box.addItems([f"camera {i}" for i in find_cameras()] + ["video file..."])
         self.source_box.setToolTip("A camera found on this machine, or a video file (you can also drop one here)")
         open_button = QPushButton("Open")
+        open_button.setToolTip("Open the camera or video file chosen on the left")
         open_button.clicked.connect(self.open_selected)
         self.keyframe_button = QPushButton("Keyframe... (K)")
         self.keyframe_button.setToolTip("Take the flash keyframe that tells the network who the subject is")
         self.keyframe_button.clicked.connect(self.open_wizard)
         open_kf = QPushButton("Open keyframe")
+        open_kf.setToolTip("Use a keyframe saved earlier (.flashkey)")
         open_kf.clicked.connect(lambda: self.open_keyframe())
         save_kf = QPushButton("Save keyframe")
+        save_kf.setToolTip("Keep this keyframe in a file to use it again later or with flashvid export")
         save_kf.clicked.connect(lambda: self.save_keyframe())
         self.view_box = QComboBox()
         self.view_box.addItems(list(VIEWS))
@@ -146,6 +150,7 @@ class MainWindow(QMainWindow):
         self.mirror_box.setToolTip("Flip the preview like a mirror; recordings and streams are not flipped")
         self.mirror_box.toggled.connect(self.preview.set_mirror)
         help_button = QPushButton("Help (F1)")
+        help_button.setToolTip("List the keyboard shortcuts")
         help_button.clicked.connect(self.toggle_help)
         self.fps_label = QLabel("FPS -")
         self.engine_label = QLabel("")
@@ -160,6 +165,7 @@ class MainWindow(QMainWindow):
 
         # timeline (files): play / pause, position slider, time
         self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Pause or play (Space); a file keeps its place")
         self.play_button.clicked.connect(self.toggle_pause)
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setToolTip("Position in the file: drag to seek")
@@ -198,6 +204,7 @@ class MainWindow(QMainWindow):
             w.currentTextChanged.connect(lambda _: self._pending_matter.start())
         self.internal.valueChanged.connect(lambda _: self._pending_matter.start())
         pick = QPushButton("pick")
+        pick.setToolTip("Choose the background colour from a palette")
         pick.clicked.connect(self._pick_colour)
         colour_row = QHBoxLayout()
         colour_row.addWidget(self.colour)
@@ -209,6 +216,7 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Saved sets of these settings; pick one to apply it")
         self.preset_box.activated.connect(lambda i: self.apply_preset(self.preset_box.itemText(i)))
         save_preset = QPushButton("Save as...")
+        save_preset.setToolTip("Keep all these settings under a name, to come back to them in one click")
         save_preset.clicked.connect(lambda: self.save_preset())
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset_box, 1)
@@ -580,6 +588,16 @@ class MainWindow(QMainWindow):
             self.error(
                 f"the keyframe is {kw}x{kh} but {self.source_label} is {src.width}x{src.height} (another shape): "
                 "it will be stretched; take the keyframe with this source (K)"
+            )
+            return
+        try:
+            frame = self.current_frame()
+        except (FlashvidError, StopIteration):
+            return
+        if frame is not None and kf.scene_match(frame) < SCENE_MATCH_MIN:
+            self.error(
+                f"the keyframe does not look like {self.source_label}'s scene (another room or framing?): the "
+                "subject may be missed; take the keyframe with this source (K)"
             )
 
     def open_keyframe(self, path: str | None = None, remember: bool = True) -> None:
