@@ -124,10 +124,11 @@ def load_sources(
             if vids:
                 groups.append((vids, float(spec.get("weight", 1.0))))
             continue
-        if spec["kind"] == "fnf":  # real flash pairs: (flash, noflash, alpha) triplets, used as they are
-            from flashvid.training.data.sources import read_fnf
+        if spec["kind"] in ("fnf", "real-flash"):  # real flash pairs: (flash, noflash, alpha[, fine]) as they are
+            from flashvid.training.data.sources import read_fnf, read_real_flash
 
-            pairs = read_fnf(spec["path"], spec.get("max_side", 640))
+            read = read_fnf if spec["kind"] == "fnf" else read_real_flash
+            pairs: list[Any] = list(read(spec["path"], spec.get("max_side", 640)))
             if pairs:
                 groups.append((pairs, float(spec.get("weight", 1.0))))
             continue
@@ -206,6 +207,7 @@ class ClipStream(IterableDataset):
                         frames=self.cfg["frames"],
                         motion=self.cfg["motion"],
                         trimap=trimap,
+                        fine=bool(fg[3]) if len(fg) > 3 else True,
                     )
                 )
                 continue

@@ -151,7 +151,8 @@ def make_clip(
         frames: number of later no-flash frames T.
         motion: subject motion magnitude (0: still; 1: up to a quarter of the frame, 12 degrees, 20 % scale).
         bg_motion: background motion magnitude in 0..1 (None: random).
-        trimap: "runtime" (the keyframe path, falling back to the ground truth when it finds nothing) or "gt".
+        trimap: "runtime" (the keyframe path, falling back to the ground truth when it finds nothing), "gt", or
+            "box" (the paper's box prompt: GrabCut inside the subject's padded bounding box, `box_prompt_mask`).
         pseudo: use a pseudo flash image instead of the rendered flash.
         distractor: another subject standing in the background (far from the flash, so the keyframe marks it
             background); its alpha is not part of the target, so only the keyframe tells the two apart.
@@ -218,12 +219,35 @@ def make_clip(
     )
 
 
+def box_prompt_mask(image: np.ndarray, subject: np.ndarray, pad: float = 0.05) -> np.ndarray:
+    """The subject's mask (H x W uint8 0/1) as a box prompt gives it: GrabCut on `image` started from the
+    bounding box of `subject` (a detector's box, padded by `pad` of the frame), no flash ratio involved."""
+    ys, xs = np.nonzero(subject)
+    h, w = subject.shape
+    if len(xs) == 0:
+        return np.zeros((h, w), np.uint8)
+    p = round(pad * max(h, w))
+    x0, y0 = max(0, int(xs.min()) - p), max(0, int(ys.min()) - p)
+    x1, y1 = min(w - 1, int(xs.max()) + p), min(h - 1, int(ys.max()) + p)
+    if x1 - x0 < 4 or y1 - y0 < 4 or (x1 - x0 >= w - 2 and y1 - y0 >= h - 2):
+        return (subject > 0).astype(np.uint8)  # no box to speak of (tiny, or the whole frame)
+    gc = np.zeros((h, w), np.uint8)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(
+        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), gc, (x0, y0, x1 - x0, y1 - y0), bgd, fgd, 3, cv2.GC_INIT_WITH_RECT
+    )
+    return np.isin(gc, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+
+
 def _keyframe_trimap(
     flash: np.ndarray, noflash: np.ndarray, alpha: np.ndarray, mode: str
 ) -> tuple[np.ndarray, np.ndarray, str]:
     gt = (alpha > 0.5).astype(np.uint8)
     if mode == "gt":
         return make_trimap(gt), gt, "gt"
+    if mode == "box":  # the paper's box prompt: a detector's box around the subject, segmented inside it
+        mask = box_prompt_mask(flash, gt)
+        return make_trimap(mask), mask, "box"
     from flashvid.keyframe import make_keyframe
 
     try:
@@ -243,6 +267,7 @@ def clip_from_pair(
     frames: int = 3,
     motion: float = 1.0,
     trimap: str = "runtime",
+    fine: bool = True,
 ) -> Clip:
     """A clip from a real flash / no-flash pair with alpha (FNF-style): later frames are the no-flash image under
     a moving camera (subject and background move together). The foreground and background colours are not
@@ -282,6 +307,7 @@ def clip_from_pair(
         colour,
         a,
         mask,
+        fine=fine,
     )
 
 

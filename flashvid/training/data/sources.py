@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -108,6 +109,30 @@ def read_fnf(root: str | os.PathLike[str], max_side: int = 640) -> list[tuple[np
             s = min(1.0, max_side / max(f.shape[:2]))
             size = (round(f.shape[1] * s), round(f.shape[0] * s))
             out.append(tuple(cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (f, n, a)))
+    return out
+
+
+def read_real_flash(root: str | os.PathLike[str], max_side: int = 480) -> list[tuple[Any, ...]]:
+    """Real flash / no-flash pairs without ground truth (``NAME_flash.png`` + ``NAME_ambient.png``), each with a
+    pseudo alpha: the run-time keyframe mask the flash itself finds (`make_keyframe`). Returns (flash, noflash,
+    alpha, False) tuples; the False marks the alpha as coarse (trained for the silhouette, not the fine edge)."""
+    from flashvid.errors import FlashvidError
+    from flashvid.keyframe import make_keyframe
+
+    out: list[tuple[Any, ...]] = []
+    for fp in sorted(Path(root).glob("*_flash.*")) if Path(root).is_dir() else []:
+        amb = next(iter(sorted(fp.parent.glob(fp.name.replace("_flash.", "_ambient.").rsplit(".", 1)[0] + ".*"))), None)
+        if amb is None:
+            continue
+        f, n = read_image(fp), read_image(amb)
+        s = min(1.0, max_side / max(f.shape[:2]))
+        size = (round(f.shape[1] * s), round(f.shape[0] * s))
+        f, n = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (f, n))
+        try:
+            alpha = make_keyframe(f, n, resize=True).mask.astype(np.float32)
+        except FlashvidError:
+            continue  # the flash finds nothing here: no label to learn from
+        out.append((f, n, alpha, False))
     return out
 
 
