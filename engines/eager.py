@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from flashvid.engines.base import Runner, check_precision, register
 from torch import Tensor, nn
@@ -13,7 +15,8 @@ class EagerRunner:
     engine_name = "eager"
 
     def __init__(self, model: nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool) -> None:
-        self.model = model.to(device=device, dtype=dtype).eval()
+        # a flashvid model: an nn.Module with encode_keyframe / initial_state besides forward
+        self.model: Any = model.to(device=device, dtype=dtype).eval()
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.device, self.dtype = device, dtype

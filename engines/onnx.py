@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 from flashvid.engines.base import register
@@ -27,7 +28,7 @@ def io_names(num_keyframe: int, num_state: int) -> tuple[list[str], list[str]]:
 
 
 def export_onnx(
-    model: nn.Module,
+    model: Any,
     frame: torch.Tensor,
     keyframe: tuple[torch.Tensor, ...],
     path: str | os.PathLike[str],
@@ -79,7 +80,7 @@ class OnnxRunner:
 
     engine_name = "onnx"
 
-    def __init__(self, model: nn.Module, session, device: torch.device, num_keyframe: int, num_state: int) -> None:
+    def __init__(self, model: Any, session: Any, device: torch.device, num_keyframe: int, num_state: int) -> None:
         self.model, self.session, self.device, self.dtype = model, session, device, torch.float32
         self.inputs, self.outputs = io_names(num_keyframe, num_state)
 
@@ -114,13 +115,14 @@ class OnnxEngine:
         if precision != "fp32":
             raise EngineError("the onnx engine runs fp32; use tensorrt (or eager / compiled on CUDA) for fp16")
         model = model.float().cpu().eval()
+        m: Any = model  # a flashvid model: encode_keyframe / initial_state / ratio_for besides forward
         frame = example_frame.float().cpu()
-        if hasattr(model, "downsample_ratio") and model.downsample_ratio is None:
-            model.downsample_ratio = model.ratio_for(frame.shape[2], frame.shape[3])  # baked into the graph
+        if hasattr(m, "downsample_ratio") and m.downsample_ratio is None:
+            m.downsample_ratio = m.ratio_for(frame.shape[2], frame.shape[3])  # baked into the graph
         tri = torch.zeros_like(frame)
         tri[:, 1] = 1
         with torch.inference_mode():
-            kf = tuple(model.encode_keyframe(frame, tri))
+            kf = tuple(m.encode_keyframe(frame, tri))
         fields = {
             "engine": "onnx",
             "weights": weights_hash(model),
@@ -138,4 +140,4 @@ class OnnxEngine:
             lambda p: export_onnx(model, frame, kf, p),
             lambda p: ort.InferenceSession(str(p), opts, providers=providers()),
         )
-        return OnnxRunner(model, session, device, len(kf), len(model.initial_state(frame)))
+        return OnnxRunner(model, session, device, len(kf), len(m.initial_state(frame)))

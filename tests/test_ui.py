@@ -321,6 +321,7 @@ def test_a_failed_engine_is_undone_and_stays_in_the_banner(studio, qtbot, monkey
     window.set_keyframe(make_kf(tmp))
     qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
     working = window.matter.matter
+    window.banner.dismiss()  # (the fixture's keyframe is not of the clip's scene: warned, read)
     real = app_module.make_matter
 
     def failing(model, **kw):
@@ -342,6 +343,7 @@ def test_the_dfm_model_without_weights_says_so(studio, qtbot) -> None:
     window.open_source(str(tmp / "clip.mp4"))
     window.set_keyframe(make_kf(tmp))
     qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    window.banner.dismiss()
     window.model_box.setCurrentText("dfm-official")
     qtbot.waitUntil(lambda: bool(window.banner.messages), timeout=30000)
     assert "no weights for dfm-official" in window.banner.messages[0]

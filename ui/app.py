@@ -47,6 +47,7 @@ from PyQt6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
+    QStatusBar,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +68,14 @@ log = logging.getLogger("flashvid.ui")
 SUFFIX_FORMAT = {".mp4": "mp4", ".m4v": "mp4", ".mov": "prores", ".webm": "webm"}
 RECENT_BACKGROUNDS = 8
 SEEK_STEP_S = 5.0
+
+
+def _single_shot(ms: int, slot: Any) -> QTimer:
+    t = QTimer()
+    t.setSingleShot(True)
+    t.setInterval(ms)
+    t.timeout.connect(slot)
+    return t
 
 
 def fmt_fps(fps: float) -> str:
@@ -110,13 +119,12 @@ class MainWindow(QMainWindow):
         self.exporter: ExportWorker | None = None
         self.wizard: KeyframeWizard | None = None
         self.stream_started = 0.0
-        self._pending_keyframe = QTimer(singleShot=True, interval=150)
-        self._pending_keyframe.timeout.connect(self._apply_keyframe_settings)
-        self._pending_matter = QTimer(singleShot=True, interval=300)
-        self._pending_matter.timeout.connect(self._rebuild_matter)
+        self._pending_keyframe = _single_shot(150, self._apply_keyframe_settings)  # slider bursts: the last only
+        self._pending_matter = _single_shot(300, self._rebuild_matter)
         self._build_ui()
         self._restore()
-        self._tick = QTimer(interval=500)
+        self._tick = QTimer()
+        self._tick.setInterval(500)
         self._tick.timeout.connect(self._update_state)
         self._tick.start()
         self._shortcuts = ShortcutFilter(self, self.run_action)
@@ -244,7 +252,7 @@ class MainWindow(QMainWindow):
             self.sinks,
             lambda: self.source,
             self.error,
-            self.statusBar().showMessage,
+            self.say,
             lambda sink: f"on {getattr(sink, 'device', '')}",
         )
         self.udp_box = OutputToggle(
@@ -253,7 +261,7 @@ class MainWindow(QMainWindow):
             self.sinks,
             lambda: self.source,
             self.error,
-            self.statusBar().showMessage,
+            self.say,
             lambda sink: f"streaming to {self.udp_url.text()}",
         )
         form.addRow("record format", self.format_box)
@@ -288,14 +296,24 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumWidth(120)
         self.busy_label = QLabel("")
         self.state_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.busy_label)
-        self.statusBar().addPermanentWidget(self.busy_bar)
-        self.statusBar().addPermanentWidget(self.state_label)
+        self.status_bar.addPermanentWidget(self.busy_label)
+        self.status_bar.addPermanentWidget(self.busy_bar)
+        self.status_bar.addPermanentWidget(self.state_label)
         self.busy_bar.hide()
-        self.statusBar().showMessage("open a source, then take a keyframe (K); F1 lists the shortcuts")
+        self.say("open a source, then take a keyframe (K); F1 lists the shortcuts")
         self._fill_engines(self.device_box.currentText())
 
     # ------------------------------------------------------------------------------------------ actions
+
+    @property
+    def status_bar(self) -> QStatusBar:
+        bar = self.statusBar()
+        assert bar is not None  # a QMainWindow always makes one
+        return bar
+
+    def say(self, message: str, ms: int = 0) -> None:
+        """A passing message in the status bar (errors go to the banner, lasting state to the state label)."""
+        self.status_bar.showMessage(message, ms)
 
     def run_action(self, name: str) -> None:
         """A shortcut's action by name (`flashvid.ui.shortcuts.SHORTCUTS`)."""
@@ -381,7 +399,7 @@ class MainWindow(QMainWindow):
         self.settings.endGroup()
         self._fill_presets()
         self.preset_box.setCurrentText(name)
-        self.statusBar().showMessage(f"preset {name!r} saved", 5000)
+        self.say(f"preset {name!r} saved", 5000)
 
     def apply_preset(self, name: str) -> None:
         self.settings.beginGroup(f"presets/{name}")
@@ -389,7 +407,7 @@ class MainWindow(QMainWindow):
         spec = str(self.settings.value("background_spec", self.colour.text()))
         self.settings.endGroup()
         self.set_background_spec(spec)
-        self.statusBar().showMessage(f"preset {name!r} applied", 5000)
+        self.say(f"preset {name!r} applied", 5000)
 
     # recent backgrounds (a small gallery)
     def _recent(self) -> list[str]:
@@ -511,7 +529,7 @@ class MainWindow(QMainWindow):
             self.timeline.setRange(0, int(self.source.duration * 1000))
             self.timeline.setValue(0)
         next_step = "" if self.keyframe is not None else "; take a keyframe (K)"
-        self.statusBar().showMessage(f"{self.source_label}: {self.source.width}x{self.source.height}{next_step}")
+        self.say(f"{self.source_label}: {self.source.width}x{self.source.height}{next_step}")
         self._check_keyframe_fits()
         self.start()
 
@@ -555,14 +573,19 @@ class MainWindow(QMainWindow):
             return
         self.keyframe = kf
         s = kf.summary()
-        self.statusBar().showMessage(f"keyframe set: subject {s['area_pct']:.0f} % of the frame, {s['points']} points")
+        self.say(f"keyframe set: subject {s['area_pct']:.0f} % of the frame, {s['points']} points")
         self._check_keyframe_fits()
         if remember:
             target = self._store_dir() / "last.flashkey"
+
+            def keep() -> None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                kf.save(target)
+
             self.tasks.submit(
                 "remember-keyframe",
                 "saving keyframe",
-                lambda: (target.parent.mkdir(parents=True, exist_ok=True), kf.save(target)),
+                keep,
                 lambda _: None,
                 lambda exc: log.warning("the keyframe could not be kept for next time: %s", exc),
             )
@@ -611,7 +634,7 @@ class MainWindow(QMainWindow):
             self.error(str(exc))
             return
         self.set_keyframe(kf, remember=remember)
-        self.statusBar().showMessage(f"keyframe {Path(path).name} opened", 5000)
+        self.say(f"keyframe {Path(path).name} opened", 5000)
 
     def save_keyframe(self, path: str | None = None) -> None:
         if self.keyframe is None:
@@ -626,7 +649,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.error(f"{path}: cannot be written ({exc.strerror}); choose another folder")
             return
-        self.statusBar().showMessage(f"keyframe saved to {path}", 5000)
+        self.say(f"keyframe saved to {path}", 5000)
 
     def _apply_keyframe_settings(self) -> None:
         """Band / threshold changed: remake the keyframe on a worker thread, keeping the hand edits."""
@@ -645,7 +668,7 @@ class MainWindow(QMainWindow):
             self.keyframe = new
             if self.wizard is not None and self.wizard.isVisible():
                 self.wizard.settings.update(settings)
-            self.statusBar().showMessage("keyframe remade with the new band / threshold (your edits kept)", 4000)
+            self.say("keyframe remade with the new band / threshold (your edits kept)", 4000)
 
         self.tasks.submit("keyframe", "remaking keyframe", remake, done, lambda e: self.error(str(e)))
 
@@ -739,7 +762,7 @@ class MainWindow(QMainWindow):
             self.start()  # from the raw picture to the composite
         else:
             self.matter.swap(matter)
-        self.statusBar().showMessage(f"running {cfg['model']} with {chosen} on {cfg['device']}", 5000)
+        self.say(f"running {cfg['model']} with {chosen} on {cfg['device']}", 5000)
 
     def _matter_failed(self, exc: BaseException, cfg: dict[str, Any]) -> None:
         good = self.matter_config
@@ -833,7 +856,7 @@ class MainWindow(QMainWindow):
         if self.playing:
             self.stop()
             where = f" at {fmt_time(self.position)}" if isinstance(self.source, VideoFile) else ""
-            self.statusBar().showMessage(f"paused{where} (Space to play)", 5000)
+            self.say(f"paused{where} (Space to play)", 5000)
         else:
             self.start()
         self._update_state()
@@ -966,9 +989,9 @@ class MainWindow(QMainWindow):
                 self.error(f"the recording could not be finished: {exc}")
                 return
             if getattr(recorder, "frames", 1) == 0:
-                self.statusBar().showMessage("nothing was recorded (no frame was matted: take a keyframe first)", 8000)
+                self.say("nothing was recorded (no frame was matted: take a keyframe first)", 8000)
             else:
-                self.statusBar().showMessage(f"recorded {self.record_path}", 8000)
+                self.say(f"recorded {self.record_path}", 8000)
             self.record_label.setText("")
         self._update_state()
 
@@ -1040,7 +1063,7 @@ class MainWindow(QMainWindow):
 
     def _export_done(self, message: str) -> None:
         self._export_ended()
-        self.statusBar().showMessage(message, 15000)
+        self.say(message, 15000)
 
     def _export_failed(self, message: str) -> None:
         self._export_ended()

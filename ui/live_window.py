@@ -44,7 +44,7 @@ class WindowSink(Sink):
         from PyQt6.QtGui import QImage, QPixmap
 
         h, w = out.composite.shape[:2]
-        image = QImage(out.composite.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        image = QImage(out.composite.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # type: ignore[call-overload]
         self.label.setPixmap(QPixmap.fromImage(image))
         if self.frames == 0:
             self.label.resize(w, h)

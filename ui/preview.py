@@ -21,7 +21,8 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     """H x W x 3 (or gray H x W) uint8 -> a QImage that owns a copy of the pixels."""
     a = np.ascontiguousarray(rgb if rgb.ndim == 3 else np.repeat(rgb[:, :, None], 3, axis=2))
     h, w = a.shape[:2]
-    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    # PyQt takes any buffer here (no copy until .copy()); its stubs only name bytes
+    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # type: ignore[call-overload]
 
 
 def before_after(before: np.ndarray, after: np.ndarray, split: float) -> np.ndarray:

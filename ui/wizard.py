@@ -195,12 +195,19 @@ class KeyframeWizard(QDialog):
         layout.addWidget(self.canvas, 1)
         layout.addLayout(tools)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("N"), self, activated=self.grab_noflash)
-        QShortcut(QKeySequence("F"), self, activated=self.grab_flash)
-        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo)
+        for key, slot in (
+            (QKeySequence("N"), self.grab_noflash),
+            (QKeySequence("F"), self.grab_flash),
+            (QKeySequence(QKeySequence.StandardKey.Undo), self.undo),
+        ):
+            QShortcut(key, self).activated.connect(slot)
         self.resize(960, 680)
 
     # -------------------------------------------------------------------------------------------- capture
+
+    def _grab(self) -> np.ndarray:
+        assert self.grab_frame is not None  # callers check `_need_camera` first
+        return self.grab_frame()
 
     def _need_camera(self) -> bool:
         if self.grab_frame is None:
@@ -219,12 +226,12 @@ class KeyframeWizard(QDialog):
         self._white = white
 
         def under_flash() -> None:
-            self.flash = self.grab_frame()
+            self.flash = self._grab()
             white.close()
             QTimer.singleShot(300, after_flash)
 
         def after_flash() -> None:
-            self.noflash = self.grab_frame()
+            self.noflash = self._grab()
             if self.unlock:
                 self.unlock()
             self.capture_note = f"screen flash (exposure {'locked' if locked else 'not lockable here'}): "
@@ -238,12 +245,12 @@ class KeyframeWizard(QDialog):
 
     def grab_noflash(self) -> None:
         if self._need_camera():
-            self.noflash = self.grab_frame()
+            self.noflash = self._grab()
             self.status.setText("no-flash frame taken; now fire the flash and press F")
 
     def grab_flash(self) -> None:
         if self._need_camera():
-            self.flash = self.grab_frame()
+            self.flash = self._grab()
             self.capture_note = "physical flash: "
             self.compute()
 

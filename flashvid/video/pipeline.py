@@ -14,12 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from flashvid.compose import Compositor, to_uint8
 from flashvid.errors import InputError
-from flashvid.matter import FlashMatter
+from flashvid.matter import Matte
 from flashvid.video.sinks import Sink, SinkFrame
 from flashvid.video.sources import Frame
 
@@ -52,9 +53,15 @@ class RunStats:
         return float(np.percentile(self.latencies_ms, 90)) if self.latencies_ms else 0.0
 
 
+class Matting(Protocol):
+    """What the pipeline needs of a matter: `FlashMatter`, or a wrapper of one (the studio's locked matter)."""
+
+    def process(self, frame: np.ndarray) -> Matte: ...
+
+
 def run(
     source: Iterable[Frame],
-    matter: FlashMatter,
+    matter: Matting,
     compositor: Compositor,
     sinks: Sequence[Sink],
     *,
