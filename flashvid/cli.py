@@ -256,6 +256,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             rows = bench_rvm_side_by_side(w, h, frames=args.frames, warmup=args.warmup)
             for row in rows:
                 print(f"{row['size']}  {row['model']:<40} {row['median_ms']:8.1f} ms", flush=True)
+            ours = {str(r["model"]).split()[1]: float(r["median_ms"]) for r in rows if "flashvid" in str(r["model"])}
+            rvm = {str(r["model"]).split()[1]: float(r["median_ms"]) for r in rows if "RVM" in str(r["model"])}
+            same = ", ".join(f"{k} {ours[k] / rvm[k]:.2f}x" for k in ours if k in rvm)
+            print(
+                f"{w}x{h}  flashvid-rt / RVM latency: {same}; best engine against best engine "
+                f"{min(ours.values()) / min(rvm.values()):.2f}x",
+                flush=True,
+            )
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=2))
         return 0

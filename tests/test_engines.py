@@ -163,3 +163,20 @@ def test_auto_measures_once_and_keeps_its_choice(tmp_path: Path, monkeypatch) ->
     assert first.engine_name == picked["engine"] and set(picked["ms_per_frame"]) == {"eager", "onnx"}
     second = auto.AutoEngine().build(model, frame, "fp32", torch.device("cpu"))
     assert len(probes) == 2 and second.engine_name == picked["engine"]
+
+
+def test_rvm_side_by_side_covers_onnx_for_both() -> None:
+    """`flashvid bench --compare-rvm` times both networks on the same engines in one run, ONNX Runtime included,
+    so each model's best CPU engine can be set against the other's."""
+    pytest.importorskip("onnxruntime")
+    from flashvid.bench import bench_rvm_side_by_side
+
+    rows = bench_rvm_side_by_side(128, 72, frames=2, warmup=1, compiled=False, onnx=True)
+    names = [r["model"] for r in rows]
+    assert names == [
+        "flashvid-rt eager",
+        "RVM-MobileNetV3 eager (ratio 0.375)",
+        "flashvid-rt onnx",
+        "RVM-MobileNetV3 onnx (ratio 0.375)",
+    ]
+    assert all(float(r["median_ms"]) > 0 and r["size"] == "128x72" for r in rows)
