@@ -466,20 +466,33 @@ def format_markdown(n: int, result: dict[str, Any]) -> str:
 
 
 def plot(n: int, result: dict[str, Any], path: Path) -> None:
+    """Composites' SAD and real clips' IoU per row: bars for settings, lines over the grades of Table 2."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = list(result["rows"])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    sad = [result["rows"][r].get("SAD", np.nan) * SCALES["SAD"][0] for r in rows]
-    axes[0].bar(range(len(rows)), sad, color="#4477aa")
-    axes[0].set_xticks(range(len(rows)), [r[:22] for r in rows], rotation=25, ha="right", fontsize=7)
-    axes[0].set_ylabel("SAD /1e3 (composites, whole frame)")
     real = result.get("real", {})
-    axes[1].bar(range(len(real)), list(real.values()), color="#cc6677")
-    axes[1].set_xticks(range(len(real)), [r[:22] for r in real], rotation=25, ha="right", fontsize=7)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    sad = [result["rows"][r].get("SAD", np.nan) * SCALES["SAD"][0] for r in rows]
+    labels = ["\n".join(textwrap.wrap(r, 18)) for r in rows]
+    real_labels = ["\n".join(textwrap.wrap(r, 18)) for r in real]
+    if n == 2:
+        axes[0].plot(range(1, len(rows) + 1), sad, "o-", color="#4477aa")
+        axes[0].set_xlabel("grade of background change (1 still ... 5 strongest)")
+        axes[1].plot(range(1, len(real) + 1), list(real.values()), "o-", color="#cc6677")
+        axes[1].set_xlabel("grade of background change (real clips)")
+        for ax in axes:
+            ax.set_xticks(range(1, 6))
+    else:
+        axes[0].bar(range(len(rows)), sad, color="#4477aa")
+        axes[0].set_xticks(range(len(rows)), labels, fontsize=7)
+        axes[1].bar(range(len(real)), list(real.values()), color="#cc6677")
+        axes[1].set_xticks(range(len(real)), real_labels, fontsize=7)
+    axes[0].set_ylabel("SAD /1e3 (composites, whole frame)")
     axes[1].set_ylabel("IoU (real clips)")
     axes[1].set_ylim(0, 1)
     fig.suptitle(f"Table {n}: {PAPER[n]['title']}", fontsize=9)
