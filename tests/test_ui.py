@@ -535,7 +535,7 @@ def test_drop_files_presets_recent_backgrounds_and_the_last_session(studio, qtbo
     window.open_path(str(tmp / "clip.mp4"))
     assert window.source is not None
     window.open_path(str(tmp / "room.png"))
-    assert window.background_spec == str(tmp / "room.png")
+    assert window.background_spec == str(tmp / "room.png") and window.background_box.currentText() == "image..."
     window.set_background_spec("#ff0000")
     assert [window.recent_box.itemData(i) for i in range(window.recent_box.count())][:2] == [
         "#ff0000",

@@ -666,6 +666,8 @@ class MainWindow(QMainWindow):
 
         def done(new: Keyframe) -> None:
             self.keyframe = new
+            if self.matter is not None and self.matter.matter.keyframe is not new:
+                self.set_keyframe(new)  # the matter was swapped meanwhile: hand it the remade keyframe too
             if self.wizard is not None and self.wizard.isVisible():
                 self.wizard.settings.update(settings)
             self.say("keyframe remade with the new band / threshold (your edits kept)", 4000)
@@ -814,6 +816,20 @@ class MainWindow(QMainWindow):
         self.set_background(bg)
         if spec.startswith("#") or Path(spec).is_file():
             self._remember_background(spec)
+        # the background box shows what is in use (without asking for a file again)
+        low = spec.lower()
+        if low.startswith("#"):
+            kind = "colour"
+            self.colour.setText(spec)
+        elif low.startswith("blur"):
+            kind = "blur"
+        elif low in ("transparent", "none"):
+            kind = "transparent"
+        else:
+            kind = "video..." if Path(spec).suffix.lower() in defaults.VIDEO_EXTENSIONS else "image..."
+        self.background_box.blockSignals(True)
+        self.background_box.setCurrentText(kind)
+        self.background_box.blockSignals(False)
 
     def set_background(self, background) -> None:
         self.compositor.background = background  # read by the worker on its next frame
