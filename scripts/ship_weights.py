@@ -19,7 +19,7 @@ def main() -> None:
     args = p.parse_args()
     meta = read_checkpoint_metadata(args.checkpoint)
     model = build_model(args.model, args.checkpoint)
-    keep = {k: v for k, v in meta.items() if k in ("step", "val_mse_unknown")}
+    keep = {k: v for k, v in meta.items() if k in ("step", "val_mse_unknown", "real_iou", "real_other_iou")}
     out = assets.path("models", f"{args.model}.safetensors")
     save_checkpoint(model, out, half=True, metadata=keep)
     print(f"{out}: {args.model} from {args.checkpoint} ({keep})")
