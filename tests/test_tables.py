@@ -88,3 +88,11 @@ def test_trained_rows_share_one_budget_and_can_be_remade(tiny_cfg: dict, tmp_pat
     stamp = {r: (r / "best.safetensors").stat().st_mtime_ns for r in rows}
     build_tables([3], tmp_path / "rep", tiny_cfg, ckpt, clips=2, size=64, frames=2, train_steps=2)
     assert {r: (r / "best.safetensors").stat().st_mtime_ns for r in rows} == stamp  # trained rows are reused
+
+
+def test_a_table_the_paper_does_not_have_is_refused(capsys) -> None:
+    from flashvid.cli import main
+
+    assert main(["eval", "--tables", "5", "--out", "unused"]) == 2
+    err = capsys.readouterr().err
+    assert "--tables 5" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
