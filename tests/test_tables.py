@@ -64,6 +64,8 @@ def test_test_time_tables_report_seeded(tiny_cfg: dict, tmp_path: Path) -> None:
         assert (tmp_path / "rep" / f"sheet_{n}.png").stat().st_size > 5000
     md = (tmp_path / "rep" / "index.md").read_text()
     assert "Different identity (flash) | 59.37" in md  # the paper's row beside ours
+    build_tables([2], tmp_path / "rep", tiny_cfg, ckpt, **kw)  # table 1 stays in the report
+    assert "### Table 1" in (tmp_path / "rep" / "index.md").read_text()
     again = build_tables([1], tmp_path / "rep2", tiny_cfg, ckpt, **kw)
     res2 = json.loads((again.parent / "results.json").read_text())["tables"]
     for row, vals in res["1"]["rows"].items():  # seeded: the same numbers again (to float rounding of threads)

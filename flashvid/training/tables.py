@@ -524,6 +524,12 @@ def write_report(results: dict[int, dict[str, Any]], out: Path, meta: dict[str, 
         if r.get("sheet"):
             write_image(out / f"sheet_{n}.png", grid(r["sheet"], cell_height=160))
         section = format_markdown(n, r)
+        m = r.get("meta", meta)
+        if m != meta:
+            section += (
+                f"\n\n(Built in an earlier run into this folder: model {m['model']}, {m['clips']} clips x "
+                f"{m['frames']} frames at {m['size']} px, {m['real_clips']} real clips x {m['real_frames']} frames.)"
+            )
         if r.get("commands"):
             section += "\n\nRe-make each trained row:\n\n" + "\n".join(f"    {c}" for c in r["commands"])
         section += f"\n\n![plot](table_{n}.png)\n\n![contact sheet](sheet_{n}.png)\n\n{r.get('sheet_caption', '')}\n"
@@ -602,6 +608,15 @@ def build_tables(
         for i, n in enumerate(names)
     ]
     results: dict[int, dict[str, Any]] = {}
+    earlier = out_dir / "results.json"
+    if earlier.is_file():  # tables built before into this folder and not asked for now stay in the report
+        try:
+            kept = json.loads(earlier.read_text())
+            for k, v in kept.get("tables", {}).items():
+                if int(k) not in tables:
+                    results[int(k)] = {**v, "meta": v.get("meta", kept.get("meta"))}
+        except (ValueError, KeyError, TypeError) as exc:
+            log(f"{earlier}: unreadable ({exc}); those tables are left out")
     bar = tqdm(total=len(tables), desc="tables", unit="table")
 
     def say(msg: str) -> None:
@@ -629,7 +644,7 @@ def build_tables(
         bar.update(1)
     bar.close()
     meta = {
-        "model": f"{cfg['model']} ({Path(checkpoint).name})",
+        "model": f"{cfg['model']} ({Path(checkpoint).name}, step {_step(checkpoint)})",
         "clips": clips,
         "frames": frames,
         "size": size,
@@ -638,4 +653,16 @@ def build_tables(
         "seed": seed,
         "train_steps": train_steps,
     }
+    for n in tables:
+        results[n]["meta"] = meta
     return write_report(results, out_dir, meta)
+
+
+def _step(checkpoint: str | os.PathLike[str]) -> str:
+    from flashvid.errors import FlashvidError
+    from flashvid.network.build import read_checkpoint_metadata
+
+    try:
+        return str(read_checkpoint_metadata(checkpoint).get("step", "?"))
+    except (FlashvidError, OSError):  # a checkpoint without readable metadata: the label says so
+        return "?"
