@@ -87,6 +87,14 @@ def test_trained_rows_share_one_budget_and_can_be_remade(tiny_cfg: dict, tmp_pat
     rows = sorted((tmp_path / "rep" / "rows").iterdir())
     assert len(rows) == 4 and all((r / "config.json").is_file() and (r / "best.safetensors").is_file() for r in rows)
     assert all("flashvid train --config" in c for c in res["commands"])
+    again = load_config(rows[0] / "config.json")  # relative paths in the file, the same data once read
+    name = next(n for n in ROWS[3] if rows[0].name.endswith(n.replace(" ", "-").lower()))
+    assert again["foregrounds"] == row_config(tiny_cfg, 3, name, 2)["foregrounds"]
+    assert not any(
+        Path(s["path"]).is_absolute()
+        for s in json.loads((rows[0] / "config.json").read_text())["foregrounds"]
+        if "path" in s
+    )
     stamp = {r: (r / "best.safetensors").stat().st_mtime_ns for r in rows}
     build_tables([3], tmp_path / "rep", tiny_cfg, ckpt, clips=2, size=64, frames=2, train_steps=2)
     assert {r: (r / "best.safetensors").stat().st_mtime_ns for r in rows} == stamp  # trained rows are reused

@@ -387,6 +387,24 @@ def row_config(base: dict[str, Any], table: int, name: str, steps: int) -> dict[
     return cfg
 
 
+def portable(cfg: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """`cfg` as a config file in `folder` should hold it: data paths relative to that folder (as `load_config`
+    reads them), a shipped file (the pretrained encoder) by its name inside flashvid.assets; so the row can be
+    re-made from a clone of the repository beside the shared data, not only on the machine that made it."""
+    from flashvid import assets
+
+    out = copy.deepcopy(cfg)
+    for spec in out["foregrounds"] + out["backgrounds"]:
+        if "path" in spec:
+            spec["path"] = os.path.relpath(spec["path"], folder.resolve())
+    enc = out.get("pretrained_encoder")
+    if enc:
+        root = assets.path().resolve()
+        p = Path(enc).resolve()
+        out["pretrained_encoder"] = str(p.relative_to(root)) if p.is_relative_to(root) else os.path.relpath(p, folder)
+    return out
+
+
 def train_rows(table: int, base: dict[str, Any], steps: int, out: Path, log: Callable[[str], None]) -> dict[str, Path]:
     """Train (or reuse, when its weights exist) each row of a trained table; returns {row: best.safetensors}."""
     from flashvid.training.train import train
@@ -396,7 +414,7 @@ def train_rows(table: int, base: dict[str, Any], steps: int, out: Path, log: Cal
         folder = out / "rows" / _slug(f"t{table}-{name}")
         folder.mkdir(parents=True, exist_ok=True)
         cfg = row_config(base, table, name, steps)
-        (folder / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
+        (folder / "config.json").write_text(json.dumps(portable(cfg, folder), indent=2, default=str))
         weights, history = folder / "best.safetensors", folder / "history.json"
         done = weights.is_file() and history.is_file() and json.loads(history.read_text())[-1]["step"] >= steps
         if not done:
