@@ -1040,7 +1040,7 @@ class MainWindow(QMainWindow):
                 return None
         fmt, out = self._format_for(path)
         cfg = self.matter_config or self._wanted()
-        self.stop()  # the export gets the machine; live play resumes when it ends
+        self.stop()  # the export gets the machine; live play stays paused after it (Space plays)
         self.exporter = ExportWorker(
             str(src),
             str(out),
