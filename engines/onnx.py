@@ -75,6 +75,19 @@ def providers() -> list[str]:
     return [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider") if p in have]
 
 
+def session_options(spinning: bool = True) -> Any:
+    """ONNX Runtime session options: every graph optimisation, this process's PyTorch thread count; without
+    `spinning` the threads sleep between runs (for timing runs interleaved with other work)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = torch.get_num_threads()
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
 class OnnxRunner:
     """Runs the exported per-frame graph in ONNX Runtime; the keyframe is encoded once in eager PyTorch."""
 
@@ -131,9 +144,7 @@ class OnnxEngine:
             "torch": torch.__version__,
             "onnxruntime": ort.__version__,
         }
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = torch.get_num_threads()
+        opts = session_options()
         session, _ = cached(
             fields,
             ".onnx",

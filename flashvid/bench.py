@@ -200,15 +200,12 @@ def _ort_session(model: Any, frame: torch.Tensor, keyframe: tuple[torch.Tensor, 
     ``f(frame, *keyframe, *rec)`` running in ONNX Runtime on the CPU with this process's thread count."""
     import onnxruntime as ort
 
-    from flashvid.engines.onnx import export_onnx, io_names
+    from flashvid.engines.onnx import export_onnx, io_names, session_options
 
     path = Path(folder) / f"{type(model).__name__}.onnx"
     export_onnx(model, frame, keyframe, path)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = torch.get_num_threads()
     # no busy-waiting after a run: interleaved with other runs, spinning threads would slow the next one down
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts = session_options(spinning=False)
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     inputs, outputs = io_names(len(keyframe), len(model.initial_state(frame)))
 

@@ -102,6 +102,8 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     # change the band live: the keyframe is remade and handed to the running matter
     window.band.setValue(31)
     qtbot.waitUntil(lambda: window.keyframe.settings.get("band") == 31, timeout=10000)
+    # handed to the running matter (on a worker thread too when a build swapped the matter meanwhile)
+    qtbot.waitUntil(lambda: window.matter.matter.keyframe.settings.get("band") == 31, timeout=30000)
     assert window.matter.matter.keyframe.settings["band"] == 31
     # record 30 frames to a file that decodes
     window.format_box.setCurrentText("mp4")

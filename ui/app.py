@@ -727,20 +727,17 @@ class MainWindow(QMainWindow):
             with self._build_lock:  # one build at a time (ONNX export and torch.compile are not re-entrant)
                 if generation != self._matter_generation:
                     return None  # a newer request came while this one waited: its result would be dropped
-                return build_now()
-
-        def build_now() -> FlashMatter:
-            matter = make_matter(  # the library's builder, as `flashvid export` uses
-                cfg["model"],
-                engine=cfg["engine"],
-                device=cfg["device"],
-                precision=cfg["precision"],
-                internal_size=cfg["internal_size"],
-            )
-            matter.set_keyframe(kf)  # builds the engine
-            matter.process(np.zeros((*size, 3), np.uint8))  # first-run costs (graph optimisation) here, not live
-            matter.reset()
-            return matter
+                matter = make_matter(  # the library's builder, as `flashvid export` uses
+                    cfg["model"],
+                    engine=cfg["engine"],
+                    device=cfg["device"],
+                    precision=cfg["precision"],
+                    internal_size=cfg["internal_size"],
+                )
+                matter.set_keyframe(kf)  # builds the engine
+                matter.process(np.zeros((*size, 3), np.uint8))  # first-run costs (graph optimisation) here
+                matter.reset()
+                return matter
 
         self.tasks.submit(
             "matter",

@@ -58,12 +58,17 @@ def load_real_clip(path: str | os.PathLike[str], frames: int, segmenter: PersonS
             if len(imgs) > frames:
                 break
     ref = np.stack([segmenter(f) for f in imgs])
+    return RealClip(Path(path).stem, np.stack(imgs), ref, rendered_flash(imgs[0], ref[0], seed))
+
+
+def rendered_flash(frame: np.ndarray, person: np.ndarray, seed: int) -> np.ndarray:
+    """A flash image for a real frame (H x W x 3 uint8): the physical model with a seeded random light, the
+    `person` mask (H x W 0..1) near the flash and the rest of the room behind; noise-free, no JPEG."""
     rng = np.random.default_rng(seed)
     light = FlashLight.random(rng)
     light.noise, light.jpeg = 0.0, None
-    albedo = srgb_to_linear(imgs[0]) / max(light.exposure_n, 1e-3)
-    flash = render_flash(albedo, ref[0], albedo, light, rng)
-    return RealClip(Path(path).stem, np.stack(imgs), ref, flash)
+    albedo = srgb_to_linear(frame) / max(light.exposure_n, 1e-3)
+    return render_flash(albedo, person, albedo, light, rng)
 
 
 def iou(pred: np.ndarray, ref: np.ndarray) -> float:

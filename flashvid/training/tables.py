@@ -32,10 +32,11 @@ import cv2
 import numpy as np
 import torch
 
-from flashvid.keyframe.trimap import trimap_onehot
+from flashvid.keyframe.trimap import make_trimap, trimap_onehot
 from flashvid.training.data.clips import Clip, box_prompt_mask, make_clip
 from flashvid.training.data.synth import FlashLight
 from flashvid.training.metrics import SCALES, all_metrics
+from flashvid.training.real_eval import iou
 
 METRICS = ("MSE", "SAD", "Grad", "Conn")
 #: the paper's tables (supplementary, Tables 1-4): MSE, SAD, Grad, Conn on its own test set
@@ -177,12 +178,6 @@ def mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows])) for k in METRICS} if rows else {}
 
 
-def iou(pred: np.ndarray, ref: np.ndarray) -> float:
-    a, b = pred > 0.5, ref > 0.5
-    u = (a | b).sum()
-    return float((a & b).sum() / u) if u else 1.0
-
-
 def background_flow(clip: Clip) -> list[float]:
     """Per frame: the mean DIS optical-flow magnitude (px) between the keyframe's and the frame's background,
     over pixels that are background in both."""
@@ -195,6 +190,12 @@ def background_flow(clip: Clip) -> list[float]:
         mag = np.linalg.norm(flow, axis=2)
         out.append(float(mag[bg].mean()) if bg.any() else 0.0)
     return out
+
+
+def by_grade(pairs: Sequence[tuple[float, Any]], n: int = 5) -> list[list[tuple[float, Any]]]:
+    """(measure, result) pairs split into `n` groups by the measure's grade (`grades`), lowest first."""
+    g = grades([v for v, _ in pairs], n) if pairs else []
+    return [[p for p, gg in zip(pairs, g, strict=True) if gg == k] for k in range(n)]
 
 
 def grades(values: Sequence[float], n: int = 5) -> list[int]:
@@ -269,14 +270,11 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
             per_frame.append((fl, all_metrics(p, g)))
         examples.setdefault(i % 5, [clip.noflash, clip.frames[-1], _gray(preds[-1])])
         log(f"table 2: clip {i + 1}/{len(comp.recipes)}")
-    g = grades([v for v, _ in per_frame])
     rows, spans = {}, {}
-    for k in range(5):
-        sel = [m for (v, m), gg in zip(per_frame, g, strict=True) if gg == k]
-        vals = [v for (v, _), gg in zip(per_frame, g, strict=True) if gg == k]
+    for k, group in enumerate(by_grade(per_frame)):
         name = f"grade {k + 1} ({20 * k}-{20 * (k + 1)} %)"
-        rows[name] = mean_scores(sel)
-        spans[name] = (float(min(vals)), float(max(vals))) if vals else (0.0, 0.0)
+        rows[name] = mean_scores([m for _, m in group])
+        spans[name] = (min(v for v, _ in group), max(v for v, _ in group)) if group else (0.0, 0.0)
     real_pf: list[tuple[float, float]] = []
     for c in real:
         kf = _real_keyframe(c)
@@ -286,20 +284,9 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
             bg = (r < 0.5) & (c.reference[0] < 0.5)
             diff = np.abs(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.int16) - k_gray) > 20
             real_pf.append((float(diff[bg].mean()) if bg.any() else 0.0, iou(p, r)))
-    rg = grades([v for v, _ in real_pf]) if real_pf else []
-    real_rows = {
-        f"grade {k + 1}": float(np.mean([s for (_, s), gg in zip(real_pf, rg, strict=True) if gg == k]))
-        for k in range(5)
-        if any(gg == k for gg in rg)
-    }
-    real_spans = {
-        f"grade {k + 1}": (
-            float(min(v for (v, _), gg in zip(real_pf, rg, strict=True) if gg == k)),
-            float(max(v for (v, _), gg in zip(real_pf, rg, strict=True) if gg == k)),
-        )
-        for k in range(5)
-        if any(gg == k for gg in rg)
-    }
+    real_groups = [(f"grade {k + 1}", g) for k, g in enumerate(by_grade(real_pf)) if g]
+    real_rows = {name: float(np.mean([s for _, s in g])) for name, g in real_groups}
+    real_spans = {name: (min(v for v, _ in g), max(v for v, _ in g)) for name, g in real_groups}
     return {
         "rows": rows,
         "spans": spans,
@@ -324,12 +311,15 @@ def table_trained(
     rows: dict[str, dict[str, float]] = {}
     real_rows: dict[str, float] = {}
     sheet: list[list[np.ndarray]] = []
+    clips: dict[str, list[Clip]] = {}  # rendered once per keyframe mode, shared by the rows
     for name, model in models.items():
         box = ROWS[table].get(name, {}).get("trimap") == "box"
+        mode = "box" if box else "runtime"
+        if mode not in clips:
+            clips[mode] = [comp.make(i, trimap=mode) for i in range(len(comp.recipes))]
         acc: list[dict[str, float]] = []
         shown = []
-        for i in range(len(comp.recipes)):
-            clip = comp.make(i, trimap="box" if box else "runtime")
+        for i, clip in enumerate(clips[mode]):
             preds = run_model(model, clip.flash, clip.trimap, clip.frames)
             acc += scores(preds, clip.alphas)
             if i < 3:
@@ -338,17 +328,13 @@ def table_trained(
         ious = []
         for c in real:
             kf = _real_keyframe(c)
-            tri = kf.trimap
-            if box:
-                from flashvid.keyframe.trimap import make_trimap
-
-                tri = make_trimap(box_prompt_mask(kf.flash, kf.mask))
+            tri = make_trimap(box_prompt_mask(kf.flash, kf.mask)) if box else kf.trimap
             preds = run_model(model, kf.flash, tri, list(c.frames[1:]))
             ious.append(float(np.mean([iou(p, r) for p, r in zip(preds, c.reference[1:], strict=True)])))
         real_rows[name] = float(np.mean(ious)) if ious else float("nan")
         sheet.append(shown)
         log(f"table {table}: row {name!r} evaluated")
-    first = [comp.make(i).frames[-1] for i in range(min(3, len(comp.recipes)))]
+    first = [c.frames[-1] for c in next(iter(clips.values()))[:3]]
     return {
         "rows": rows,
         "real": real_rows,
@@ -440,14 +426,9 @@ def _rerendered(c: Any, seed: int) -> Any:
     """A real clip with its keyframe's flash rendered again under another light."""
     from dataclasses import replace
 
-    from flashvid.keyframe.prior import srgb_to_linear
-    from flashvid.training.data.synth import render_flash
+    from flashvid.training.real_eval import rendered_flash
 
-    rng = np.random.default_rng(seed)
-    light = FlashLight.random(rng)
-    light.noise, light.jpeg = 0.0, None
-    albedo = srgb_to_linear(c.frames[0]) / max(light.exposure_n, 1e-3)
-    return replace(c, flash=render_flash(albedo, c.reference[0], albedo, light, rng))
+    return replace(c, flash=rendered_flash(c.frames[0], c.reference[0], seed))
 
 
 _KF_CACHE: dict[tuple[str, float, tuple[int, ...]], Any] = {}

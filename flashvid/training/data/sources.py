@@ -121,8 +121,8 @@ def read_real_flash(root: str | os.PathLike[str], max_side: int = 480) -> list[t
 
     out: list[tuple[Any, ...]] = []
     for fp in sorted(Path(root).glob("*_flash.*")) if Path(root).is_dir() else []:
-        amb = next(iter(sorted(fp.parent.glob(fp.name.replace("_flash.", "_ambient.").rsplit(".", 1)[0] + ".*"))), None)
-        if amb is None:
+        amb = fp.with_name(fp.name.replace("_flash.", "_ambient."))
+        if not amb.is_file():
             continue
         f, n = read_image(fp), read_image(amb)
         s = min(1.0, max_side / max(f.shape[:2]))
