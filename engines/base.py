@@ -1,8 +1,8 @@
 """The engine interface: an engine turns a built model into a runner for one device and precision.
 
 A runner has the model's per-frame signature, ``runner(frame, *keyframe, *rec) -> (alpha, fgr, *rec)``, plus
-``encode_keyframe(flash, trimap_onehot)`` and ``initial_state(frame)``; tensors are on the runner's device in its
-precision. Engines register themselves by name in `ENGINES`.
+``encode_keyframe(flash, trimap_onehot, noflash=None)`` and ``initial_state(frame)``; tensors are on the runner's
+device in its precision. Engines register themselves by name in `ENGINES`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ class Runner(Protocol):
     device: torch.device
     dtype: torch.dtype
 
-    def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]: ...
+    def encode_keyframe(
+        self, flash: Tensor, trimap_onehot: Tensor, noflash: Tensor | None = None
+    ) -> tuple[Tensor, ...]: ...
 
     def initial_state(self, frame: Tensor) -> list[Tensor]: ...
 

@@ -25,8 +25,11 @@ class EagerRunner:
         return x.to(self.device, self.dtype, non_blocking=True)
 
     @torch.inference_mode()
-    def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
-        return tuple(self.model.encode_keyframe(self._cast(flash), self._cast(trimap_onehot)))
+    def encode_keyframe(
+        self, flash: Tensor, trimap_onehot: Tensor, noflash: Tensor | None = None
+    ) -> tuple[Tensor, ...]:
+        nf = None if noflash is None else self._cast(noflash)
+        return tuple(self.model.encode_keyframe(self._cast(flash), self._cast(trimap_onehot), nf))
 
     def initial_state(self, frame: Tensor) -> list[Tensor]:
         return self.model.initial_state(self._cast(frame))

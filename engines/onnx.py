@@ -64,7 +64,110 @@ def export_onnx(
             opset_version=opset,
             dynamo=False,
         )
+        import onnx
+
+        graph = onnx.load(str(tmp))
+        if fold_pads_into_convs(graph):
+            onnx.save(graph, str(tmp))
     return Path(path)
+
+
+def _constant_value(model: Any, name: str) -> Any:
+    """The value of tensor `name` of `model` (a numpy array) when it depends on constants only, else None."""
+    import onnx
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    if name in inits:
+        return numpy_helper.to_array(inits[name])
+    producers = {o: n for n in graph.node for o in n.output}
+    needed, todo, used_inits = [], [name], []
+    seen: set[str] = set()
+    while todo:
+        t = todo.pop()
+        if t in seen or not t:
+            continue
+        seen.add(t)
+        if t in inits:
+            used_inits.append(inits[t])
+            continue
+        node = producers.get(t)
+        if node is None:  # a graph input: not constant
+            return None
+        needed.append(node)
+        todo += list(node.input)
+    ids = {id(n) for n in needed}
+    order = [n for n in graph.node if id(n) in ids]  # in the graph's topological order
+    out = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.UNDEFINED, None)
+    sub = onnx.helper.make_model(
+        onnx.helper.make_graph(order, "constant", [], [out], initializer=used_inits),
+        opset_imports=list(model.opset_import),
+    )
+    values: Any = ReferenceEvaluator(sub).run(None, {})
+    return values[0]
+
+
+def fold_pads_into_convs(model: Any) -> int:
+    """Fold zero `Pad` nodes that feed only a `Conv` into the convolution's own (asymmetric) `pads`, in place.
+
+    The TensorFlow-style SAME padding of the MobileNetV2 encoder (one pixel at the bottom and right before each
+    stride-2 convolution) exports as a separate Pad whose amounts are computed by a chain of constant nodes;
+    ONNX Runtime then copies the whole feature map once per pad. ONNX's Conv takes begin and end pads itself,
+    so the result is the same without the copy. Returns how many pads were folded (the dead constant chains
+    are removed as well)."""
+    import onnx
+
+    graph = model.graph
+    uses: dict[str, list[Any]] = {}
+    for n in graph.node:
+        for i in n.input:
+            uses.setdefault(i, []).append(n)
+    outputs = {o.name for o in graph.output}
+    folded = []
+    for pad in [n for n in graph.node if n.op_type == "Pad"]:
+        mode = next((onnx.helper.get_attribute_value(a) for a in pad.attribute if a.name == "mode"), b"constant")
+        users = uses.get(pad.output[0], [])
+        if mode != b"constant" or pad.output[0] in outputs or len(users) != 1 or users[0].op_type != "Conv":
+            continue
+        if len(pad.input) > 3 and pad.input[3]:  # opset 18 axes
+            continue
+        value = _constant_value(model, pad.input[2]) if len(pad.input) > 2 and pad.input[2] else 0.0
+        amounts = _constant_value(model, pad.input[1])
+        if amounts is None or value is None or float(value) != 0.0:
+            continue
+        rank = len(amounts) // 2
+        begin, end = [int(v) for v in amounts[:rank]], [int(v) for v in amounts[rank:]]
+        conv = users[0]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in conv.attribute}
+        if (
+            min(begin + end) < 0
+            or begin[:2] != [0, 0]
+            or end[:2] != [0, 0]
+            or attrs.get("auto_pad", b"NOTSET") != b"NOTSET"
+        ):
+            continue
+        old = list(attrs.get("pads", [0] * (2 * (rank - 2))))
+        k = rank - 2
+        new = [old[i] + begin[2 + i] for i in range(k)] + [old[k + i] + end[2 + i] for i in range(k)]
+        for a in list(conv.attribute):
+            if a.name == "pads":
+                conv.attribute.remove(a)
+        conv.attribute.append(onnx.helper.make_attribute("pads", new))
+        conv.input[0] = pad.input[0]
+        folded.append(pad)
+    for pad in folded:
+        graph.node.remove(pad)
+    if folded:  # drop what only fed the folded pads
+        while True:
+            live = {i for n in graph.node for i in n.input} | outputs
+            dead = [n for n in graph.node if not any(o in live for o in n.output)]
+            if not dead:
+                break
+            for n in dead:
+                graph.node.remove(n)
+    return len(folded)
 
 
 def providers() -> list[str]:
@@ -98,8 +201,11 @@ class OnnxRunner:
         self.inputs, self.outputs = io_names(num_keyframe, num_state)
 
     @torch.inference_mode()
-    def encode_keyframe(self, flash: torch.Tensor, trimap_onehot: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return tuple(self.model.encode_keyframe(flash.float().cpu(), trimap_onehot.float().cpu()))
+    def encode_keyframe(
+        self, flash: torch.Tensor, trimap_onehot: torch.Tensor, noflash: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
+        nf = None if noflash is None else noflash.float().cpu()
+        return tuple(self.model.encode_keyframe(flash.float().cpu(), trimap_onehot.float().cpu(), nf))
 
     def initial_state(self, frame: torch.Tensor) -> list[torch.Tensor]:
         return self.model.initial_state(frame.float().cpu())

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -77,13 +77,21 @@ def make_matter(
     precision: str = "fp32",
     internal_size: int | None = None,
     random_weights: bool = False,
+    subject_check: bool = True,
 ) -> FlashMatter:
     """A `FlashMatter` (see there); `internal_size` sets flashvid-rt's internal resolution."""
     from flashvid.matter import FlashMatter
 
-    settings = {"internal_size": internal_size} if internal_size else {}
+    settings: dict[str, Any] = {"internal_size": internal_size} if internal_size else {}
     return FlashMatter(
-        model, checkpoint, engine=engine, device=device, precision=precision, random_weights=random_weights, **settings
+        model,
+        checkpoint,
+        engine=engine,
+        device=device,
+        precision=precision,
+        random_weights=random_weights,
+        subject_check=subject_check,
+        **settings,
     )
 
 
@@ -123,6 +131,7 @@ def matte_video(
     cancel: threading.Event | None = None,
     random_weights: bool = False,
     overwrite: bool = False,
+    subject_check: bool = True,
 ) -> RunStats:
     """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
 
@@ -133,8 +142,8 @@ def matte_video(
         keyframe: a `Keyframe`, a .flashkey file, a (flash, noflash) image pair, or ``"auto"``: the flash burst
             inside `input` (`keyframe_from_video`).
         background, despill, smoothing: the compositor's settings (see `make_compositor`).
-        model, checkpoint, engine, device, precision, internal_size, random_weights: the matter's (see
-            `make_matter`); or pass a ready `matter` to reuse a built engine.
+        model, checkpoint, engine, device, precision, internal_size, random_weights, subject_check: the
+            matter's (see `make_matter`); or pass a ready `matter` to reuse a built engine.
         live: drop frames to stay current (cameras) instead of matting every frame (files).
         sinks: further sinks (a preview, a virtual camera, UDP).
         progress: ``progress(done, total)`` after each frame (total 0 when unknown).
@@ -172,6 +181,7 @@ def matte_video(
             precision=precision,
             internal_size=internal_size,
             random_weights=random_weights,
+            subject_check=subject_check,
         )
     matter.set_keyframe(kf)
     total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]

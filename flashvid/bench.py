@@ -225,10 +225,10 @@ def bench_rvm_side_by_side(
     onnx: bool = True,
 ) -> list[dict[str, float | str]]:
     """Median per-frame latency of flashvid-rt and of RobustVideoMatting-MobileNetV3 (`flashvid.bench_rvm`, RVM's
-    portrait downsample ratio for the size) at one size, interleaved in one run on this device (CPU): eager, with
-    `compiled` torch.compile, and with `onnx` ONNX Runtime (both exported the same way), for both models, so each
-    model's best CPU engine can be compared with the other's. Random weights for both: speed does not depend on
-    them."""
+    portrait downsample ratio for the size) at one size, side by side in one run on this device (CPU): eager,
+    with `compiled` torch.compile, and with `onnx` ONNX Runtime (both exported the same way), each engine's two
+    models interleaved frame by frame, so each model's best CPU engine can be compared with the other's. Random
+    weights for both: speed does not depend on them."""
     from flashvid.bench_rvm import RVMMobileNetV3
     from flashvid.network import build_model
 
@@ -239,7 +239,6 @@ def bench_rvm_side_by_side(
     tri[:, 1] = 1.0
     ours = build_model("flashvid-rt").eval()
     rvm = RVMMobileNetV3(ratio).eval()
-    runs: list[tuple[str, Any]] = []
     with torch.inference_mode():
         kf = ours.encode_keyframe(frame, tri)
         rec_ours, rec_rvm = ours.initial_state(frame), rvm.initial_state(frame)
@@ -250,16 +249,23 @@ def bench_rvm_side_by_side(
             ours.downsample_ratio = ours.ratio_for(height, width)  # baked into the graph, as the onnx engine does
             with tempfile.TemporaryDirectory() as tmp:
                 variants.append(("onnx", _ort_session(ours, frame, tuple(kf), tmp), _ort_session(rvm, frame, (), tmp)))
+        times: dict[str, list[float]] = {}
+        # engine by engine, each pair interleaved: a pair shares the machine's state, and no runtime times the
+        # other's thread pool winding down (PyTorch's OpenMP threads busy-wait after an eager or compiled run,
+        # which slowed the ONNX Runtime run after it by 1-3 ms, more of the shorter model's time than of RVM's)
         for kind, m_ours, m_rvm in variants:
-            runs.append((f"flashvid-rt {kind}", lambda m=m_ours: m(frame, *kf, *rec_ours)))
-            runs.append((f"RVM-MobileNetV3 {kind} (ratio {ratio})", lambda m=m_rvm: m(frame, *rec_rvm)))
-        times: dict[str, list[float]] = {name: [] for name, _ in runs}
-        for _ in range(warmup):
-            for _, fn in runs:
-                fn()
-        for _ in range(frames):  # interleaved, so both see the same machine state
-            for name, fn in runs:
-                t0 = time.perf_counter()
-                fn()
-                times[name].append((time.perf_counter() - t0) * 1000)
+            runs: list[tuple[str, Any]] = [
+                (f"flashvid-rt {kind}", lambda m=m_ours: m(frame, *kf, *rec_ours)),
+                (f"RVM-MobileNetV3 {kind} (ratio {ratio})", lambda m=m_rvm: m(frame, *rec_rvm)),
+            ]
+            for _ in range(warmup):
+                for _, fn in runs:
+                    fn()
+            for name, _ in runs:
+                times[name] = []
+            for _ in range(frames):
+                for name, fn in runs:
+                    t0 = time.perf_counter()
+                    fn()
+                    times[name].append((time.perf_counter() - t0) * 1000)
     return [{"model": name, "size": f"{width}x{height}", "median_ms": float(np.median(t))} for name, t in times.items()]

@@ -454,6 +454,7 @@ def _matter_from_args(args: argparse.Namespace):
         precision=args.precision,
         internal_size=args.internal_size,
         random_weights=args.random_weights,
+        subject_check=not args.no_subject_check,
     )
 
 
@@ -648,6 +649,12 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
         "--internal-size", type=_int_in(64, 2048), help="flashvid-rt internal resolution (long side, 64-2048)"
     )
     p.add_argument("--random-weights", action="store_true", help="untrained weights, for speed tests only")
+    p.add_argument(
+        "--no-subject-check",
+        action="store_true",
+        help="matte whoever is in front of the camera (by default the matte fades out for someone who does not "
+        "look like the keyframe's subject)",
+    )
     p.add_argument(
         "--background", default="#00ff00", type=_background, help="image, video, #RRGGBB, blur[:STRENGTH] or none"
     )

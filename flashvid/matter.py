@@ -73,6 +73,8 @@ class FlashMatter:
             the keyframe is set, for its frame size.
         device: ``"cpu"`` or ``"cuda"``.
         precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
+        subject_check: fade the matte out when the person in the frame does not look like the keyframe's subject
+            (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False mattes whoever is there.
         **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
     """
 
@@ -84,6 +86,7 @@ class FlashMatter:
         device: str | torch.device = "cpu",
         precision: str = "fp32",
         random_weights: bool = False,
+        subject_check: bool = True,
         **settings: Any,
     ) -> None:
         from flashvid.engines import get_engine
@@ -106,6 +109,7 @@ class FlashMatter:
                 f"{expected}: no weights for {model}; give --checkpoint PATH (or --random-weights for speed tests)"
             )
         self.random_weights = random_weights
+        self.subject_check = subject_check
         self.model = build_model(model, self.checkpoint, **settings).to(self.device)
         self.model_name = model
         self.engine = engine
@@ -117,12 +121,14 @@ class FlashMatter:
 
     @torch.inference_mode()
     def set_keyframe(self, keyframe: Keyframe) -> None:
-        """Encode the keyframe's flash image and trimap once; resets the recurrent state."""
+        """Encode the keyframe's flash image and trimap (and, with `subject_check`, its subject's appearance in the
+        no-flash image) once; resets the recurrent state."""
         flash = to_tensor(keyframe.flash, self.device)
         tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
+        noflash = to_tensor(keyframe.noflash, self.device) if self.subject_check else None
         if self.runner is None:
             self.runner = self._engine.build(self.model, flash, self.precision, self.device)
-        self._keyframe = tuple(self.runner.encode_keyframe(flash, tri))
+        self._keyframe = tuple(self.runner.encode_keyframe(flash, tri, noflash))
         self.keyframe = keyframe
         self.reset()
 

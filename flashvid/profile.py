@@ -18,7 +18,7 @@ class _KeyframePath(nn.Module):
         self.model: Any = model
 
     def forward(self, flash: torch.Tensor, trimap: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return self.model.encode_keyframe(flash, trimap)
+        return self.model.encode_keyframe(flash, trimap, flash)  # the flash image stands in for the no-flash one
 
 
 @dataclass

@@ -198,12 +198,52 @@ def test_other_subject_swaps_to_the_most_overlapping_keyframe() -> None:
         "alphas": torch.ones(b, 2, 1, h, w),
         "frames": torch.rand(b, 2, 3, h, w),
         "bgs": torch.zeros(b, 2, 3, h, w),
+        "subject": torch.tensor([10, 11, 12]),
     }
     picked = other_subject(batch, 1.0, torch.Generator().manual_seed(0), match="overlap")
     assert picked.all()
     assert batch["flash"][0, 0, 0, 0] == 2 and batch["flash"][2, 0, 0, 0] == 0  # left <-> left
     assert torch.equal(batch["kalpha"][0], kalpha[2])
     assert batch["alphas"].abs().sum() == 0 and torch.equal(batch["bgs"], batch["frames"])
+
+
+def test_other_subject_never_pairs_a_person_with_themselves() -> None:
+    """Two clips of one person (the Intel clips: five people, twenty clips) are not "someone else": pairing them
+    would teach the matte to drop its own subject. A clip whose batch holds only its own person stays as it is."""
+    import torch
+
+    from flashvid.training.data.people import someone_else, subject_id
+    from flashvid.training.train import other_subject
+
+    b, h, w = 3, 8, 8
+    kalpha = torch.zeros(b, 1, h, w)
+    kalpha[0, :, :, :4] = 1
+    kalpha[1, :, :, 4:] = 1
+    kalpha[2, :, :, :4] = 1  # stands exactly where clip 0's subject does, and is the same person
+    ids = [subject_id(n) for n in ("asl_again", "asl_bird", "asl_brother")]
+    assert ids[0] == ids[2] != ids[1]
+
+    def batch_of(rows: list[int]) -> dict[str, torch.Tensor]:
+        n = len(rows)
+        return {
+            "flash": torch.tensor(rows, dtype=torch.float32).view(n, 1, 1, 1).expand(n, 3, h, w).clone(),
+            "trimap": torch.zeros(n, 3, h, w),
+            "kalpha": kalpha[rows].clone(),
+            "alphas": torch.ones(n, 2, 1, h, w),
+            "frames": torch.rand(n, 2, 3, h, w),
+            "bgs": torch.zeros(n, 2, 3, h, w),
+            "subject": torch.tensor([ids[r] for r in rows]),
+        }
+
+    for match, want in (("overlap", [1, 0, 1]), ("next", [1, 2, 1])):
+        batch = batch_of([0, 1, 2])
+        assert other_subject(batch, 1.0, torch.Generator().manual_seed(0), match=match).all()
+        assert [int(batch["flash"][i, 0, 0, 0]) for i in range(b)] == want, match
+    alone = batch_of([0, 2])  # two clips, one person
+    assert not other_subject(alone, 1.0, torch.Generator().manual_seed(0), match="overlap").any()
+    assert alone["alphas"].abs().sum() > 0 and alone["flash"][1, 0, 0, 0] == 2
+    names = ["asl_help", "asl_again", "asl_brother", "asl_book"]
+    assert someone_else(names, 0) == 3 and someone_else(names, 3) == 0 and someone_else(names[:3], 0) is None
 
 
 def test_checkpoint_selection_prefers_real_footage_that_collapses_for_someone_else() -> None:

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.model_box, self.engine_box, self.precision_box = c["model"], c["engine"], c["precision"]
         self.device_box = c["device"]
         self.internal, self.format_box = c["internal"], c["format"]
+        self.subject_box = c["subject"]
         self.background_box.currentTextChanged.connect(self._background_changed)
         self.colour.editingFinished.connect(lambda: self._background_changed(self.background_box.currentText()))
         self.blur.valueChanged.connect(lambda v: self._background_changed("blur"))
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         for w in (self.model_box, self.engine_box, self.precision_box):
             w.currentTextChanged.connect(lambda _: self._pending_matter.start())
         self.internal.valueChanged.connect(lambda _: self._pending_matter.start())
+        self.subject_box.toggled.connect(lambda _: self._pending_matter.start())
         pick = QPushButton("pick")
         pick.setToolTip("Choose the background colour from a palette")
         pick.clicked.connect(self._pick_colour)
@@ -233,7 +235,19 @@ class MainWindow(QMainWindow):
         for key in ("background", "colour", "blur"):
             form.addRow(settings_model.BY_KEY[key].label, colour_row if key == "colour" else c[key])
         form.addRow("recent", self.recent_box)
-        for key in ("band", "threshold", "smooth", "despill", "model", "device", "engine", "precision", "internal"):
+        rows = (
+            "band",
+            "threshold",
+            "smooth",
+            "despill",
+            "model",
+            "device",
+            "engine",
+            "precision",
+            "internal",
+            "subject",
+        )
+        for key in rows:
             form.addRow(settings_model.BY_KEY[key].label, c[key])
 
         self.record_button = QPushButton("Record (R)")
@@ -709,6 +723,7 @@ class MainWindow(QMainWindow):
             "device": self.device_box.currentText(),
             "precision": self.precision_box.currentText(),
             "internal_size": self.internal.value() if rt else None,
+            "subject_check": self.subject_box.isChecked(),
         }
 
     def _rebuild_matter(self) -> None:
@@ -733,6 +748,7 @@ class MainWindow(QMainWindow):
                     device=cfg["device"],
                     precision=cfg["precision"],
                     internal_size=cfg["internal_size"],
+                    subject_check=cfg["subject_check"],
                 )
                 matter.set_keyframe(kf)  # builds the engine
                 matter.process(np.zeros((*size, 3), np.uint8))  # first-run costs (graph optimisation) here
@@ -1049,6 +1065,7 @@ class MainWindow(QMainWindow):
             device=cfg["device"],
             precision=cfg["precision"],
             internal_size=cfg["internal_size"],
+            subject_check=cfg["subject_check"],
             despill=self.despill.value() / 100,
             smoothing=self.smooth.value() / 100,
             overwrite=True,  # the save dialog asked before replacing; a partial never replaces it

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSlider, QSpinBox, QWidget
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSlider, QSpinBox, QWidget
 
 from flashvid import defaults
 from flashvid.network import MODELS
@@ -17,7 +17,8 @@ from flashvid.video.sinks import FORMATS
 
 @dataclass(frozen=True)
 class Setting:
-    """One control. kind: ``int`` (spin box), ``float`` (spin box), ``slider`` (int), ``choice`` or ``text``."""
+    """One control. kind: ``int`` (spin box), ``float`` (spin box), ``slider`` (int), ``choice``, ``text`` or
+    ``check`` (a check box)."""
 
     key: str
     label: str
@@ -115,6 +116,14 @@ SETTINGS: tuple[Setting, ...] = (
         tip="The size the network works at; lower is faster, higher keeps more detail",
     ),
     Setting(
+        "subject",
+        "only the keyframe's subject",
+        "check",
+        True,
+        tip="Fade the matte out for anyone who does not look like the person in the keyframe (untick to matte "
+        "whoever is in front of the camera)",
+    ),
+    Setting(
         "format",
         "record format",
         "choice",
@@ -149,6 +158,8 @@ def make_control(s: Setting) -> QWidget:
         w.addItems(list(s.choices))
     elif s.kind == "text":
         w = QLineEdit()
+    elif s.kind == "check":
+        w = QCheckBox()
     else:
         raise ValueError(f"unknown setting kind {s.kind!r}")
     set_value(w, s.default)
@@ -163,6 +174,8 @@ def value(w: QWidget) -> Any:
         return w.currentText()
     if isinstance(w, QLineEdit):
         return w.text()
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
     raise TypeError(type(w).__name__)
 
 
@@ -176,6 +189,8 @@ def set_value(w: QWidget, v: Any) -> None:
             w.setCurrentText(str(v))
     elif isinstance(w, QLineEdit):
         w.setText(str(v))
+    elif isinstance(w, QCheckBox):
+        w.setChecked(v if isinstance(v, bool) else str(v).lower() in ("true", "1"))
 
 
 def restore(controls: dict[str, QWidget], store: QSettings) -> None:
@@ -184,7 +199,9 @@ def restore(controls: dict[str, QWidget], store: QSettings) -> None:
         s = BY_KEY[key]
         raw = store.value(key, s.default)
         try:
-            set_value(w, type(s.default)(raw) if not isinstance(s.default, str) else str(raw))
+            # QSettings may hand a stored bool back as the text "true" / "false"
+            parse = (lambda x: x) if isinstance(s.default, (str, bool)) else type(s.default)
+            set_value(w, parse(raw))
         except (TypeError, ValueError):
             set_value(w, s.default)
 

@@ -31,7 +31,7 @@ from flashvid.network.rt.flashvid_rt import FlashVidRT
 
 FORMAT = "flashvid-model"
 #: Settings that change how a model runs, not its weights: a checkpoint may differ in these.
-RUNTIME_KEYS = frozenset({"internal_size"})
+RUNTIME_KEYS = frozenset({"internal_size", "subject_gate"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ MODELS: dict[str, ModelSpec] = {
             "use_trimap": True,
             "encoder": "mobilenetv2",
             "use_prior": True,
+            "subject_gate": defaults.SUBJECT_GATE,
         },
         "real-time: ImageNet MobileNetV2 encoder (shared by frame and flash), cross-attention FCM at 1/16, "
         "propagated subject prior, ConvGRU decoder, deep guided filter",

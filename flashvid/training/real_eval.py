@@ -11,7 +11,8 @@ the reference mask (alpha > 0.5):
 * ``no-flash beside the keyframe``: the keyframe's own no-flash frame matted as the first frame;
 * test-time ablations of the trained model: ``FCM knocked out`` (zero keys and values: the attention returns
   nothing), ``trimap hidden`` (an all-unknown trimap, so neither the FCM nor the prior knows the subject), and
-  ``other subject's keyframe`` (the keyframe of another clip's person; the matte should collapse).
+  ``other subject's keyframe`` (the keyframe of the next clip showing a different person,
+  `flashvid.training.data.people`; the matte should collapse).
 
 The reference masks are a model's output (MediaPipe selfie segmentation), so the scores measure agreement with a
 good person segmenter on the silhouette, not fine edges.
@@ -33,6 +34,7 @@ from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.keyframe.prior import srgb_to_linear
 from flashvid.matter import to_tensor
+from flashvid.training.data.people import someone_else
 from flashvid.training.data.synth import FlashLight, render_flash
 from flashvid.training.evaluate import backward_flow
 
@@ -110,12 +112,15 @@ def model_run(
     frames: Sequence[np.ndarray],
     transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]] | None = None,
     trimap_override: np.ndarray | None = None,
+    subject_check: bool = True,
 ) -> list[np.ndarray]:
     """Alphas H x W float32 of `frames` matted against `kf` (optionally with its keyframe tensors transformed, or
-    another one-hot trimap 3 x H x W given)."""
+    another one-hot trimap 3 x H x W given; with `subject_check` the keyframe's no-flash image goes in as it does
+    in `FlashMatter`)."""
     to_t = lambda a: to_tensor(a, "cpu")  # noqa: E731
     tri = kf.trimap_onehot() if trimap_override is None else trimap_override
-    keyframe = tuple(model.encode_keyframe(to_t(kf.flash), torch.from_numpy(tri)[None]))
+    noflash = to_t(kf.noflash) if subject_check else None
+    keyframe = tuple(model.encode_keyframe(to_t(kf.flash), torch.from_numpy(tri)[None], noflash))
     if transform is not None:
         keyframe = transform(keyframe)
     rec = None
@@ -168,17 +173,30 @@ def evaluate_real(
         later, refs = list(clip.frames[1:]), list(clip.reference[1:])
         score("keyframe mask (frame 0)", [kf.mask.astype(np.float32)], [clip.reference[0]])
         score("flashvid-rt", model_run(model, kf, later), refs)
+        gated = getattr(model, "gate", None) is not None
+        if gated:
+            score("flashvid-rt, subject check off", model_run(model, kf, later, subject_check=False), refs)
         score("flow-mask (DIS warp of the keyframe mask)", flow_mask_run(kf, later), refs)
         score("still-mask (keyframe mask held still)", [kf.mask.astype(np.float32)] * len(later), refs)
         score("no-flash frame beside the keyframe", model_run(model, kf, [clip.frames[0]]), [clip.reference[0]])
         if ablations:
-            score("ablation: FCM knocked out", model_run(model, kf, later, transform=knock_out_fcm(model)), refs)
+            ko = knock_out_fcm(model)
+            score("ablation: FCM knocked out", model_run(model, kf, later, transform=ko), refs)
+            if gated:
+                off = model_run(model, kf, later, transform=ko, subject_check=False)
+                score("ablation: FCM knocked out, subject check off", off, refs)
             unknown = np.zeros((3, *kf.mask.shape), np.float32)
             unknown[1] = 1.0
             score("ablation: trimap hidden (all unknown)", model_run(model, kf, later, trimap_override=unknown), refs)
-            other = kfs[(i + 1) % len(kfs)]
-            if other.size == kf.size:
-                score("ablation: other subject's keyframe", model_run(model, other, later), refs)
+            if gated:
+                off = model_run(model, kf, later, trimap_override=unknown, subject_check=False)
+                score("ablation: trimap hidden, subject check off", off, refs)
+            j = someone_else([c.name for c in clips], i)
+            if j is not None and kfs[j].size == kf.size:
+                score("ablation: other subject's keyframe", model_run(model, kfs[j], later), refs)
+                if gated:
+                    off = model_run(model, kfs[j], later, subject_check=False)
+                    score("ablation: other subject's keyframe, subject check off", off, refs)
         flow_row = rows["flow-mask (DIS warp of the keyframe mask)"][-1][0]
         log(f"{clip.name}: flashvid-rt IoU {rows['flashvid-rt'][-1][0]:.3f}, flow-mask {flow_row:.3f}")
     return {

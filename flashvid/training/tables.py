@@ -34,6 +34,7 @@ import torch
 
 from flashvid.keyframe.trimap import make_trimap, trimap_onehot
 from flashvid.training.data.clips import Clip, box_prompt_mask, make_clip
+from flashvid.training.data.people import subject_of
 from flashvid.training.data.synth import FlashLight
 from flashvid.training.metrics import SCALES, all_metrics
 from flashvid.training.real_eval import iou
@@ -78,28 +79,6 @@ PAPER: dict[int, dict[str, Any]] = {
             "FNF only (w/o. real flash)": (0.989, 2529.935, 4756.308, 2538.973),
         },
     },
-}
-#: who is who in the Intel clips (judged by eye from their first frames: clothes, face, hair)
-PEOPLE = {
-    "asl_again": "A",
-    "asl_brother": "A",
-    "asl_help": "A",
-    "asl_no": "A",
-    "asl_student": "A",
-    "asl_want": "A",
-    "asl_yes": "A",
-    "asl_bird": "B",
-    "asl_milk": "B",
-    "asl_please": "B",
-    "asl_thanks": "B",
-    "asl_book": "C",
-    "asl_learn": "C",
-    "asl_school": "C",
-    "asl_eat": "D",
-    "asl_night": "D",
-    "asl_sister": "D",
-    "asl_hungry": "E",
-    "asl_walk": "E",
 }
 #: Tables 3 and 4: each trained row's changes to the shipped training config
 ROWS: dict[int, dict[str, dict[str, Any]]] = {
@@ -149,8 +128,11 @@ class CompositeSet:
 
 
 @torch.inference_mode()
-def run_model(model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any) -> list[np.ndarray]:
-    """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255)."""
+def run_model(
+    model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any, noflash: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255,
+    and its no-flash image for flashvid-rt's subject check, as `FlashMatter` gives it)."""
 
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0
@@ -159,7 +141,11 @@ def run_model(model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any) ->
     if flash.shape[:2] != (h, w):
         flash = cv2.resize(flash, (w, h), interpolation=cv2.INTER_AREA)
         trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
-    kf = model.encode_keyframe(t(flash), torch.from_numpy(trimap_onehot(trimap))[None])
+    if noflash is not None and noflash.shape[:2] != (h, w):
+        noflash = cv2.resize(noflash, (w, h), interpolation=cv2.INTER_AREA)
+    kf = model.encode_keyframe(
+        t(flash), torch.from_numpy(trimap_onehot(trimap))[None], None if noflash is None else t(noflash)
+    )
     rec = None
     out = []
     for f in frames:
@@ -223,7 +209,7 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
         }
         preds = {}
         for name, v in variants.items():
-            preds[name] = run_model(model, v.flash, v.trimap, base.frames)
+            preds[name] = run_model(model, v.flash, v.trimap, base.frames, v.noflash)
             rows.setdefault(name, []).extend(scores(preds[name], base.alphas))
         if i < 2:
             sheet.append([base.frames[-1]] + [_gray(p[-1]) for p in preds.values()])
@@ -232,8 +218,8 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     real_rows: dict[str, list[float]] = {}
     by_name = {c.name: c for c in real}
     for c in real:
-        same = next((o for o in real if o.name != c.name and PEOPLE.get(o.name) == PEOPLE.get(c.name, "?")), None)
-        other = next((o for o in real if PEOPLE.get(o.name, o.name) != PEOPLE.get(c.name, c.name)), None)
+        same = next((o for o in real if o.name != c.name and subject_of(o.name) == subject_of(c.name)), None)
+        other = next((o for o in real if subject_of(o.name) != subject_of(c.name)), None)
         later, refs = list(c.frames[1:]), list(c.reference[1:])
         runs = {"no replacement": c}
         if same is not None:
@@ -243,7 +229,7 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
             runs["different subject (flash)"] = other
         for name, k in runs.items():
             kf = _real_keyframe(k)
-            alphas = run_model(model, kf.flash, kf.trimap, later)
+            alphas = run_model(model, kf.flash, kf.trimap, later, kf.noflash)
             real_rows.setdefault(name, []).append(float(np.mean([iou(p, r) for p, r in zip(alphas, refs)])))
         log(f"table 1: real clip {c.name} ({len(by_name)} in all)")
     return {
@@ -264,7 +250,7 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     for i in range(len(comp.recipes)):
         bgm = (i % 5) / 4  # spread the motion so every grade has clips
         clip = comp.make(i, bg_motion=bgm)
-        preds = run_model(model, clip.flash, clip.trimap, clip.frames)
+        preds = run_model(model, clip.flash, clip.trimap, clip.frames, clip.noflash)
         flows = background_flow(clip)
         for p, g, fl in zip(preds, clip.alphas, flows, strict=True):
             per_frame.append((fl, all_metrics(p, g)))
@@ -278,7 +264,7 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     real_pf: list[tuple[float, float]] = []
     for c in real:
         kf = _real_keyframe(c)
-        preds = run_model(model, kf.flash, kf.trimap, list(c.frames[1:]))
+        preds = run_model(model, kf.flash, kf.trimap, list(c.frames[1:]), kf.noflash)
         k_gray = cv2.cvtColor(c.frames[0], cv2.COLOR_RGB2GRAY).astype(np.int16)
         for p, f, r in zip(preds, c.frames[1:], c.reference[1:], strict=True):
             bg = (r < 0.5) & (c.reference[0] < 0.5)
@@ -320,7 +306,7 @@ def table_trained(
         acc: list[dict[str, float]] = []
         shown = []
         for i, clip in enumerate(clips[mode]):
-            preds = run_model(model, clip.flash, clip.trimap, clip.frames)
+            preds = run_model(model, clip.flash, clip.trimap, clip.frames, clip.noflash)
             acc += scores(preds, clip.alphas)
             if i < 3:
                 shown.append(_gray(preds[-1]))
@@ -329,7 +315,7 @@ def table_trained(
         for c in real:
             kf = _real_keyframe(c)
             tri = make_trimap(box_prompt_mask(kf.flash, kf.mask)) if box else kf.trimap
-            preds = run_model(model, kf.flash, tri, list(c.frames[1:]))
+            preds = run_model(model, kf.flash, tri, list(c.frames[1:]), kf.noflash)
             ious.append(float(np.mean([iou(p, r) for p, r in zip(preds, c.reference[1:], strict=True)])))
         real_rows[name] = float(np.mean(ious)) if ious else float("nan")
         sheet.append(shown)

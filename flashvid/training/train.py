@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from flashvid.keyframe.trimap import trimap_onehot
 from flashvid.network import build_model, save_checkpoint
 from flashvid.training.data.clips import Clip, clip_from_pair, clip_from_video, make_clip
+from flashvid.training.data.people import someone_else, subject_id
 from flashvid.training.data.sources import Foreground, PeopleVideo, read_backgrounds, read_foregrounds
 from flashvid.training.losses import matting_losses, temporal_loss
 from flashvid.training.metrics import mse, sad, unknown_region
@@ -160,6 +161,7 @@ def clip_tensors(clip: Clip) -> dict[str, torch.Tensor]:
         "bgs": chw(clip.bgs),
         "kalpha": torch.from_numpy(clip.keyframe_alpha)[None].float(),
         "fine": torch.tensor(1.0 if clip.fine else 0.0),
+        "subject": torch.tensor(subject_id(clip.subject), dtype=torch.int64),
     }
 
 
@@ -186,30 +188,33 @@ class ClipStream(IterableDataset):
         weights = np.array([w for _, w in self.groups], np.float64)
         weights /= weights.sum()
         while True:
-            fgs = self.groups[int(rng.choice(len(self.groups), p=weights))][0]
-            fg: Any = fgs[int(rng.integers(len(fgs)))]
+            gi = int(rng.choice(len(self.groups), p=weights))
+            fgs = self.groups[gi][0]
+            i = int(rng.integers(len(fgs)))
+            fg: Any = fgs[i]
             bg = self.bgs[int(rng.integers(len(self.bgs)))]
             trimap = "gt" if rng.random() < self.cfg["gt_trimap_prob"] else self.cfg["trimap"]
             if isinstance(fg, PeopleVideo):
                 video, masks = fg.load()
-                yield clip_tensors(
-                    clip_from_video(video, masks, rng, size=self.cfg["size"], frames=self.cfg["frames"], trimap=trimap)
-                )
+                size, n = self.cfg["size"], self.cfg["frames"]
+                clip = clip_from_video(video, masks, rng, size=size, frames=n, trimap=trimap)
+                clip.subject = fg.name
+                yield clip_tensors(clip)
                 continue
-            if isinstance(fg, tuple):  # a real flash pair
-                yield clip_tensors(
-                    clip_from_pair(
-                        fg[0],
-                        fg[1],
-                        fg[2],
-                        rng,
-                        size=self.cfg["size"],
-                        frames=self.cfg["frames"],
-                        motion=self.cfg["motion"],
-                        trimap=trimap,
-                        fine=bool(fg[3]) if len(fg) > 3 else True,
-                    )
+            if isinstance(fg, tuple):  # a real flash pair (one subject per pair)
+                clip = clip_from_pair(
+                    fg[0],
+                    fg[1],
+                    fg[2],
+                    rng,
+                    size=self.cfg["size"],
+                    frames=self.cfg["frames"],
+                    motion=self.cfg["motion"],
+                    trimap=trimap,
+                    fine=bool(fg[3]) if len(fg) > 3 else True,
                 )
+                clip.subject = f"pair {gi}:{i}"
+                yield clip_tensors(clip)
                 continue
             distractor = None
             if rng.random() < self.cfg["distractor_prob"]:
@@ -228,6 +233,7 @@ class ClipStream(IterableDataset):
                 trimap=trimap,
                 pseudo=self.cfg["pseudo_flash"],
             )
+            clip.subject = fg.name
             yield clip_tensors(clip)
 
 
@@ -321,19 +327,28 @@ def other_subject(
     trimap, its alpha) is swapped for another clip's and the target becomes no subject at all (alpha 0, the frame
     itself as the background). `match` picks the other clip: ``next`` (the next one in the batch) or ``overlap``
     (the one whose keyframe subject overlaps this clip's the most, so where the subject stands cannot tell the
-    two apart and only how they look can). Returns the bool mask [B] of those clips."""
+    two apart and only how they look can). Only a clip of another subject qualifies (``batch["subject"]``, ids
+    from `flashvid.training.data.people.subject_id`: two Intel clips of one person are the same subject); a clip
+    with no other subject in its batch is left as it is. Returns the bool mask [B] of those clips."""
     b = batch["flash"].shape[0]
     pick = torch.rand(b, generator=gen) < prob
     if b < 2 or not bool(pick.any()):
         return torch.zeros(b, dtype=torch.bool)
-    src = (torch.arange(b) + 1) % b
+    subject = batch["subject"].cpu()
+    allowed = subject[:, None] != subject[None, :]
     if match == "overlap":
-        m = batch["kalpha"].flatten(1) > 0.5
+        m = batch["kalpha"].flatten(1).cpu() > 0.5
         inter = (m[:, None] & m[None]).sum(-1).float()
         union = (m[:, None] | m[None]).sum(-1).float().clamp(min=1.0)
-        overlap = inter / union
-        overlap.fill_diagonal_(-1.0)
-        src = overlap.argmax(1)
+        score = inter / union
+    else:  # the next clip in the batch that shows someone else
+        score = -((torch.arange(b)[None, :] - torch.arange(b)[:, None]) % b).float()
+    score = score.masked_fill(~allowed, -1e9)
+    src = score.argmax(1)
+    pick &= allowed.any(1)
+    if not bool(pick.any()):
+        return pick
+    src, pick = src.to(batch["flash"].device), pick.to(batch["flash"].device)
     originals = {k: batch[k].clone() for k in ("flash", "trimap", "kalpha")}
     for k, v in originals.items():
         batch[k][pick] = v[src[pick]]
@@ -344,8 +359,9 @@ def other_subject(
 
 class RealSelection:
     """Real footage for choosing the checkpoint to ship (clips held apart from training and from `flashvid eval`):
-    each clip is matted with its own keyframe (``real_iou``, the person must be found) and with the next clip's
-    keyframe, a different person (``real_other_iou``, the matte should collapse). Keyframes are made once."""
+    each clip is matted with its own keyframe (``real_iou``, the person must be found) and with the keyframe of
+    the next clip that shows a different person (``real_other_iou``, the matte should collapse). Keyframes are
+    made once."""
 
     def __init__(self, paths: list[Path], frames: int) -> None:
         from flashvid.keyframe.person import PersonSegmenter
@@ -361,11 +377,16 @@ class RealSelection:
         model.eval()
         own: list[float] = []
         other: list[float] = []
+        names = [c.name for c in self.clips]
         for i, clip in enumerate(self.clips):
             later, refs = list(clip.frames[1:]), list(clip.reference[1:])
-            for kf, out in ((self.keyframes[i], own), (self.keyframes[(i + 1) % len(self.clips)], other)):
+            j = someone_else(names, i)
+            runs = [(self.keyframes[i], own)] + ([] if j is None else [(self.keyframes[j], other)])
+            for kf, out in runs:
                 preds = model_run(model, kf, later)
                 out.append(float(np.mean([iou(p, r) for p, r in zip(preds, refs, strict=True)])))
+        if not other:
+            raise ValueError(f"the selection clips {names} all show one person; name clips of two people or more")
         return {"real_iou": float(np.mean(own)), "real_other_iou": float(np.mean(other))}
 
 

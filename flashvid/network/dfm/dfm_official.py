@@ -50,7 +50,11 @@ class DeepFlashMatting(nn.Module):
             return x
         return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
 
-    def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
+    def encode_keyframe(
+        self, flash: Tensor, trimap_onehot: Tensor, noflash: Tensor | None = None
+    ) -> tuple[Tensor, ...]:
+        """`noflash` is accepted for the common signature and not used (the paper's network has no subject
+        check)."""
         if not self.use_fcm:
             return ()
         t5 = self._resize(trimap_onehot) if self.use_trimap else torch.zeros_like(self._resize(trimap_onehot))

@@ -13,11 +13,13 @@ from flashvid.network.rt.fcm import CrossAttentionFCM
 from flashvid.network.rt.guided_filter import DeepGuidedFilter
 from flashvid.network.rt.heads import MattingHeads
 from flashvid.network.rt.mobilenet import MobileNetV2
+from flashvid.network.rt.subject_gate import SubjectGate
 
 
 class FlashVidRT(nn.Module):
-    """encode_keyframe(flash [B,3,H,W] 0..1, trimap_onehot [B,3,H,W] (bg, unknown, fg)) -> keyframe tensors,
-    once; forward(frame [B,3,H,W] 0..1, *keyframe, *rec) -> (alpha [B,1,H,W] 0..1, fgr [B,3,H,W] 0..1, *rec).
+    """encode_keyframe(flash [B,3,H,W] 0..1, trimap_onehot [B,3,H,W] (bg, unknown, fg), noflash [B,3,H,W] 0..1
+    or None) -> keyframe tensors, once; forward(frame [B,3,H,W] 0..1, *keyframe, *rec) -> (alpha [B,1,H,W] 0..1,
+    fgr [B,3,H,W] 0..1, *rec).
 
     Frames are resized by `downsample_ratio` (None: long side `internal_size`) and padded to a multiple of 16;
     the deep guided filter lifts the result to the frame's size.
@@ -32,6 +34,9 @@ class FlashVidRT(nn.Module):
             the state list stay the same under every engine.
         use_fcm: ``False`` drops the flash branch (the keyframe's 1/16 trimap is added in place instead).
         use_trimap: ``False`` hides the trimap from the network.
+        subject_gate: ``(low, high)`` thresholds of a `SubjectGate` (mobilenetv2 encoder only): the matte fades
+            out where the matted person does not look like the keyframe's subject in its no-flash image; None
+            for none. It has no weights (a run-time setting: any checkpoint takes it or leaves it).
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class FlashVidRT(nn.Module):
         use_trimap: bool = True,
         encoder: str = "mobilenetv2",
         use_prior: bool = True,
+        subject_gate: tuple[float, float] | None = None,
     ) -> None:  # defaults: build.py
         super().__init__()
         if encoder == "mobilenetv2":
@@ -66,6 +72,8 @@ class FlashVidRT(nn.Module):
         self.decoder = RecurrentDecoder(feat, dec, hid, img_channels=img_channels)  # type: ignore[arg-type]
         self.heads = MattingHeads(hid, dec[0])
         self.refiner = DeepGuidedFilter(hid)
+        self.gate = SubjectGate(*subject_gate) if subject_gate is not None and encoder == "mobilenetv2" else None
+        self.gate_channels = int(feat[2])  # the 1/8 features the gate compares
         self.internal_size, self.use_trimap, self.use_prior = internal_size, use_trimap, use_prior
         self.encoder_kind = encoder
         self.downsample_ratio: float | None = None
@@ -76,7 +84,7 @@ class FlashVidRT(nn.Module):
 
     @property
     def num_keyframe_tensors(self) -> int:
-        return (2 if self.fcm is not None else 1) + (1 if self.use_prior else 0)
+        return (2 if self.fcm is not None else 1) + (1 if self.gate is not None else 0) + (1 if self.use_prior else 0)
 
     def ratio_for(self, height: int, width: int) -> float:
         r = self.downsample_ratio
@@ -94,16 +102,32 @@ class FlashVidRT(nn.Module):
         assert self.flash_encoder is not None
         return list(self.flash_encoder(torch.cat([x, trimap], dim=1)))
 
-    def encode_keyframe(self, flash: Tensor, trimap_onehot: Tensor) -> tuple[Tensor, ...]:
-        """-> (k, v) from the FCM (or (tri16,) without it), then, with the prior, the keyframe's soft mask
-        [B,1,h,w] at the internal resolution (fg + half the unknown band)."""
+    def encode_keyframe(
+        self, flash: Tensor, trimap_onehot: Tensor, noflash: Tensor | None = None
+    ) -> tuple[Tensor, ...]:
+        """-> (k, v) from the FCM (or (tri16,) without it), then with the subject gate the subject's descriptor
+        [B,D] (`SubjectGate.descriptor_size`) from the `noflash` image (zeros without one: the gate stays open),
+        then with the prior the keyframe's soft mask [B,1,h,w] at the internal resolution (fg + half the unknown
+        band)."""
         if not self.use_trimap:
             trimap_onehot = torch.zeros_like(trimap_onehot)
         soft = trimap_onehot[:, 2:3] + 0.5 * trimap_onehot[:, 1:2]
         _, img = self._small(flash)
         _, tri = self._small(trimap_onehot)
         tri16 = F.avg_pool2d(tri, 16)
-        extra = (self._small(soft)[0],) if self.use_prior else ()
+        extra: tuple[Tensor, ...] = ()
+        if self.gate is not None:
+            size = self.gate.descriptor_size(self.gate_channels)
+            if noflash is None:
+                extra += (torch.zeros(flash.shape[0], size, device=flash.device, dtype=flash.dtype),)
+            else:
+                _, img_n = self._small(noflash)
+                mask = self._small(soft)[1]
+                f3 = self._encode(img_n)[2]
+                mask8 = F.avg_pool2d(mask, 8)
+                extra += (self.gate.describe(f3, F.avg_pool2d(img_n, 8), mask8),)
+        if self.use_prior:
+            extra += (self._small(soft)[0],)
         if self.fcm is None:
             return (tri16, *extra)
         f4 = self._encode(img, tri)[3]
@@ -125,8 +149,10 @@ class FlashVidRT(nn.Module):
         f1, f2, f3, f4 = self._encode(img)[:4]
         guide = img
         prior = None
-        if self.use_prior:
-            kmask, state = keyframe.pop(), rec.pop()
+        kmask = keyframe.pop() if self.use_prior else None
+        kdesc = keyframe.pop() if self.gate is not None else None
+        if kmask is not None:
+            state = rec.pop()
             key = F.interpolate(kmask, size=img.shape[2:], mode="bilinear", align_corners=False)
             valid = state[:, 1:2]
             prior = state[:, :1] * valid + key * (1.0 - valid)
@@ -144,6 +170,10 @@ class FlashVidRT(nn.Module):
         alpha_s, fgr_s, hid = alpha_p[:, :, :h, :w], fgr_p[:, :, :h, :w], hid[:, :, :h, :w]
         alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
         small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
+        if self.gate is not None and kdesc is not None:  # the recurrent prior keeps the ungated matte
+            gate, similarity = self.gate(f3, F.avg_pool2d(img, 8), F.avg_pool2d(alpha_p, 8), kdesc)
+            alpha = alpha * gate
+            small_out.update(alpha_small=alpha_s * gate, gate=gate, similarity=similarity)
         if prior is not None:
             small_out["prior"] = prior[:, :, :h, :w]
         return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}

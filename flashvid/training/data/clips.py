@@ -36,6 +36,8 @@ class Clip:
         mask: H x W uint8 0/1, the keyframe mask the trimap was made from (run-time segmenter or ground truth).
         fine: the alphas are true mattes (False: pseudo-labels from a person segmenter, good for the silhouette
             only; the losses then leave out the fine-edge, composition and foreground terms).
+        subject: who the subject is (`flashvid.training.data.people.subject_of` of its source's name), so that
+            "another subject's keyframe" is never the same person's.
     """
 
     flash: np.ndarray
@@ -49,6 +51,7 @@ class Clip:
     keyframe_alpha: np.ndarray
     mask: np.ndarray
     fine: bool = True
+    subject: str = ""
 
 
 def _place(fg: Foreground, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,153 @@
+"""flashvid-rt's subject check (`SubjectGate`): the matte is kept for the keyframe's subject and fades out for
+someone else (the paper's "different identity" case), under every engine, and can be switched off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from flashvid.network import build_model
+from flashvid.network.rt.subject_gate import SubjectGate
+from tests.test_network import inputs
+
+
+def test_hsv_matches_opencv() -> None:
+    import cv2
+
+    from flashvid.network.rt.subject_gate import rgb_to_hsv
+
+    rgb = np.random.default_rng(0).integers(0, 256, (1, 16, 16, 3), dtype=np.uint8)
+    rgb[0, 0, :4] = [[0, 0, 0], [255, 255, 255], [90, 90, 90], [255, 0, 0]]  # no hue; red
+    ours = rgb_to_hsv(torch.from_numpy(rgb).permute(0, 3, 1, 2).float() / 255)[0].permute(1, 2, 0).numpy()
+    ref = cv2.cvtColor(rgb[0], cv2.COLOR_RGB2HSV_FULL).astype(np.float32) / 255  # hue over 0..255 for 0..360
+    hue = np.minimum(np.abs(ours[..., 0] - ref[..., 0]), 1 - np.abs(ours[..., 0] - ref[..., 0]))
+    assert hue.max() < 1.5 / 255 and np.abs(ours[..., 1:] - ref[..., 1:]).max() < 1.5 / 255
+
+
+def test_descriptor_cells_and_colour_halves() -> None:
+    """Six feature cells (three bands of equal mask mass, two sides), each unit length, then the square roots of
+    two colour histograms (upper and lower half), each summing to one when squared; zeros for an empty mask."""
+    c, h, w = 4, 12, 8
+    feat = torch.zeros(1, c, h, w)
+    feat[:, 0, :, : w // 2] = 1.0  # the subject's left side looks like channel 0
+    feat[:, 1, :, w // 2 :] = 3.0  # its right side like channel 1
+    mask = torch.zeros(1, 1, h, w)
+    mask[..., 2:11, 2:6] = 1.0  # rows 2..10: centroid row 6
+    image = torch.full((1, 3, h, w), 0.5)
+    image[:, :, :6] = torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)  # red above the centroid, grey below
+    d = SubjectGate.describe(feat, image, mask)
+    assert d.shape == (1, SubjectGate.descriptor_size(c))
+    cells = d[0, : 6 * c].view(6, c)
+    np.testing.assert_allclose(cells.norm(dim=1).numpy(), np.ones(6), atol=1e-5)
+    np.testing.assert_allclose(cells[0::2, 0].numpy(), 1.0, atol=1e-6)  # left cells: channel 0
+    np.testing.assert_allclose(cells[1::2, 1].numpy(), 1.0, atol=1e-6)  # right cells: channel 1
+    upper, lower = d[0, 6 * c :].view(2, SubjectGate.BINS)
+    assert abs(float((upper**2).sum()) - 1) < 1e-5 and abs(float((lower**2).sum()) - 1) < 1e-5
+    assert float((upper * lower).sum()) == 0.0  # red and grey share no bin
+    assert float(SubjectGate.describe(feat, image, torch.zeros_like(mask)).abs().sum()) == 0.0
+
+
+def test_gate_maps_similarity_between_its_thresholds_and_opens_for_a_zero_keyframe_descriptor() -> None:
+    gate = SubjectGate(0.5, 0.9)
+    g = torch.Generator().manual_seed(0)
+    feat, image, mask = torch.rand(3, 5, 6, 6, generator=g), torch.rand(3, 3, 6, 6, generator=g), torch.ones(3, 1, 6, 6)
+    same = SubjectGate.describe(feat, image, mask)
+    other = SubjectGate.describe(torch.roll(feat, 1, dims=1) ** 4, image.flip(1) ** 2, mask)
+    kdesc = torch.stack([same[0], other[1], torch.zeros_like(same[2])])
+    value, similarity = gate(feat, image, mask, kdesc)
+    assert value.shape == (3, 1, 1, 1)
+    assert abs(float(similarity[0]) - 1.0) < 1e-5 and float(value[0]) == 1.0  # the keyframe's own subject
+    want = min(1.0, max(0.0, (float(similarity[1]) - 0.5) / 0.4))
+    assert float(similarity[1]) < 0.95 and abs(float(value[1]) - want) < 1e-6
+    assert float(value[2]) == 1.0  # no descriptor: the check is off
+    with pytest.raises(ValueError):
+        SubjectGate(0.9, 0.5)
+
+
+def test_rt_gate_fades_alpha_only_and_keeps_the_ungated_prior() -> None:
+    """With the check off (no no-flash image) the model equals one built without a gate; a gate that is shut
+    (thresholds above any cosine) zeroes alpha, leaves the foreground colour, and the recurrent prior carries the
+    ungated matte, so the subject is still tracked when the check opens again."""
+    torch.manual_seed(0)
+    gated = build_model("flashvid-rt")
+    torch.manual_seed(0)
+    plain = build_model("flashvid-rt", subject_gate=None)
+    plain.load_state_dict(gated.state_dict())
+    frame, flash, tri = inputs(120, 160)
+    with torch.inference_mode():
+        k_off = gated.encode_keyframe(flash, tri)
+        k_on = gated.encode_keyframe(flash, tri, frame)
+        assert len(k_on) == plain.num_keyframe_tensors + 1 == gated.num_keyframe_tensors
+        assert float(k_off[2].abs().sum()) == 0 and abs(float(k_on[2].norm()) ** 2 - 8.0) < 1e-4  # 6 cells, 2 halves
+        rec = gated.initial_state(frame)
+        ref = plain(frame, *plain.encode_keyframe(flash, tri), *rec)
+        off = gated(frame, *k_off, *rec)
+        for a, b in zip(off, ref, strict=True):
+            assert torch.equal(a, b)
+        assert gated.gate is not None
+        gated.gate.low, gated.gate.high = 1.5, 2.0  # shut: no cosine reaches 1.5
+        shut = gated(frame, *k_on, *rec)
+    assert float(shut[0].abs().max()) == 0.0 and torch.equal(shut[1], ref[1])
+    for a, b in zip(shut[2:], ref[2:], strict=True):
+        assert torch.equal(a, b)
+
+
+def test_onnx_export_carries_the_gate(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+    from flashvid.engines.onnx import export_onnx, io_names
+
+    torch.manual_seed(0)
+    model = build_model("flashvid-rt")
+    assert model.gate is not None
+    model.gate.low, model.gate.high = 0.0, 2.0  # a cosine in 0..1 lands mid-ramp: the gate's arithmetic shows
+    frame, flash, tri = inputs(160, 200)
+    with torch.inference_mode():
+        kf = model.encode_keyframe(flash, tri, flash)
+        rec = model.initial_state(frame)
+        ref = model(frame, *kf, *rec)
+        gate = model.forward_aux(frame, *kf, *rec)["gate"]
+    assert 0.0 < float(gate) < 0.6
+    path = export_onnx(model, frame, kf, tmp_path / "m.onnx")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ins, outs = io_names(len(kf), len(rec))
+    got = sess.run(outs, {n: v.numpy() for n, v in zip(ins, [frame, *kf, *rec], strict=True)})
+    for name, a, b in zip(outs, got, ref, strict=True):
+        np.testing.assert_allclose(a, b.numpy(), rtol=0, atol=1e-4, err_msg=name)
+
+
+def test_matter_subject_check_switch() -> None:
+    from flashvid.keyframe import make_keyframe
+    from flashvid.matter import FlashMatter
+    from flashvid.training.data.synth import synthetic_pair
+
+    pair = synthetic_pair(160, 120, seed=1)
+    kf = make_keyframe(pair.flash, pair.noflash)
+    on, off = FlashMatter(random_weights=True), FlashMatter(random_weights=True, subject_check=False)
+    on.set_keyframe(kf)
+    off.set_keyframe(kf)
+    assert on._keyframe is not None and off._keyframe is not None
+    assert float(on._keyframe[2].norm()) > 1.0 and float(off._keyframe[2].abs().sum()) == 0.0
+
+
+def test_shipped_model_drops_someone_else_and_keeps_its_subject(shared_data: Path) -> None:
+    """asl_again (person A) matted with its own keyframe keeps the person; with asl_bird's keyframe (person B, who
+    stands in the same place) the subject check shuts the matte (measured over 60 frames in MODEL.md)."""
+    from flashvid.keyframe.person import PersonSegmenter
+    from flashvid.matter import default_checkpoint
+    from flashvid.training.real_eval import clip_keyframe, iou, load_real_clip, model_run
+
+    seg = PersonSegmenter()
+    a = load_real_clip(shared_data / "videos" / "asl_again.mkv", 8, seg, seed=0)
+    b = load_real_clip(shared_data / "videos" / "asl_bird.mkv", 0, seg, seed=1)
+    model = build_model("flashvid-rt", default_checkpoint("flashvid-rt"))
+    later, refs = list(a.frames[1:]), list(a.reference[1:])
+    own = np.mean([iou(p, r) for p, r in zip(model_run(model, clip_keyframe(a), later), refs, strict=True)])
+    other = model_run(model, clip_keyframe(b), later)
+    unchecked = model_run(model, clip_keyframe(b), later, subject_check=False)
+    assert own >= 0.9, own
+    assert np.mean([iou(p, r) for p, r in zip(other, refs, strict=True)]) < 0.2
+    assert max(float(p.mean()) for p in other) < 0.05 and min(float(p.mean()) for p in unchecked) > 0.1
