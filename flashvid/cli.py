@@ -374,7 +374,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         print(f"report: {index} (markdown twin: {index.with_suffix('.md')})")
         return 0
-    model = build_model(cfg["model"], ckpt)
+    # flashvid-rt with its subject check built in (open unless a row asks for it, as in FlashMatter)
+    gate = {"subject_gate": defaults.SUBJECT_GATE} if cfg["model"] == "flashvid-rt" else {}
+    model = build_model(cfg["model"], ckpt, **gate)
     if args.real:
         from flashvid.training.real_eval import evaluate_real, format_real_table
 
@@ -454,7 +456,7 @@ def _matter_from_args(args: argparse.Namespace):
         precision=args.precision,
         internal_size=args.internal_size,
         random_weights=args.random_weights,
-        subject_check=not args.no_subject_check,
+        subject_check=args.subject_check,
     )
 
 
@@ -650,10 +652,11 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--random-weights", action="store_true", help="untrained weights, for speed tests only")
     p.add_argument(
-        "--no-subject-check",
-        action="store_true",
-        help="matte whoever is in front of the camera (by default the matte fades out for someone who does not "
-        "look like the keyframe's subject)",
+        "--subject-check",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.SUBJECT_CHECK,
+        help="fade the matte out for anyone who does not look like the keyframe's subject (flashvid-rt; off by "
+        "default: it can also fade the subject when they turn or move a lot)",
     )
     p.add_argument(
         "--background", default="#00ff00", type=_background, help="image, video, #RRGGBB, blur[:STRENGTH] or none"

@@ -14,6 +14,9 @@ INTERNAL_SIZE = 384
 #: 0.818 at worst (0.836 at the 5th percentile), another person 0.47 on average, 0.767 at the 99th percentile and
 #: 0.786 at most; the ramp spans that gap.
 SUBJECT_GATE = (0.785, 0.815)
+#: Whether the subject check runs unless told otherwise. Off: on moving composites it also faded out the keyframe's
+#: own subject (a singer turning his head scored 0.69-0.78 against his own keyframe), see assets/models/MODEL.md.
+SUBJECT_CHECK = False
 #: Inference engines (flashvid.engines registers one each) and numeric precisions.
 ENGINES = ("eager", "compiled", "onnx", "tensorrt", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")

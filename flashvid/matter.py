@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from flashvid import defaults
 from flashvid.assets import path as asset_path
 from flashvid.errors import FlashvidError, InputError
 from flashvid.keyframe import Keyframe
@@ -74,7 +75,8 @@ class FlashMatter:
         device: ``"cpu"`` or ``"cuda"``.
         precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
         subject_check: fade the matte out when the person in the frame does not look like the keyframe's subject
-            (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False mattes whoever is there.
+            (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False (the default,
+            `flashvid.defaults.SUBJECT_CHECK`) mattes whoever is there.
         **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
     """
 
@@ -86,7 +88,7 @@ class FlashMatter:
         device: str | torch.device = "cpu",
         precision: str = "fp32",
         random_weights: bool = False,
-        subject_check: bool = True,
+        subject_check: bool = defaults.SUBJECT_CHECK,
         **settings: Any,
     ) -> None:
         from flashvid.engines import get_engine
@@ -110,6 +112,10 @@ class FlashMatter:
             )
         self.random_weights = random_weights
         self.subject_check = subject_check
+        if subject_check:  # the gate's operations are in the graph only when asked for (no cost otherwise)
+            if model != "flashvid-rt":
+                raise InputError(f"the subject check is flashvid-rt's; {model} has none (leave out --subject-check)")
+            settings.setdefault("subject_gate", defaults.SUBJECT_GATE)
         self.model = build_model(model, self.checkpoint, **settings).to(self.device)
         self.model_name = model
         self.engine = engine

@@ -1,5 +1,5 @@
-"""flashvid-rt's subject check (`SubjectGate`): the matte is kept for the keyframe's subject and fades out for
-someone else (the paper's "different identity" case), under every engine, and can be switched off."""
+"""flashvid-rt's subject check (`SubjectGate`, opt-in): the matte is kept for the keyframe's subject and fades out
+for someone else (the paper's "different identity" case), under every engine; off by default."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from flashvid import defaults
+from flashvid.errors import InputError
 from flashvid.network import build_model
 from flashvid.network.rt.subject_gate import SubjectGate
 from tests.test_network import inputs
@@ -72,9 +74,10 @@ def test_rt_gate_fades_alpha_only_and_keeps_the_ungated_prior() -> None:
     (thresholds above any cosine) zeroes alpha, leaves the foreground colour, and the recurrent prior carries the
     ungated matte, so the subject is still tracked when the check opens again."""
     torch.manual_seed(0)
-    gated = build_model("flashvid-rt")
+    gated = build_model("flashvid-rt", subject_gate=defaults.SUBJECT_GATE)
     torch.manual_seed(0)
-    plain = build_model("flashvid-rt", subject_gate=None)
+    plain = build_model("flashvid-rt")  # the default build has no gate (FlashMatter adds it when asked)
+    assert plain.gate is None
     plain.load_state_dict(gated.state_dict())
     frame, flash, tri = inputs(120, 160)
     with torch.inference_mode():
@@ -101,7 +104,7 @@ def test_onnx_export_carries_the_gate(tmp_path: Path) -> None:
     from flashvid.engines.onnx import export_onnx, io_names
 
     torch.manual_seed(0)
-    model = build_model("flashvid-rt")
+    model = build_model("flashvid-rt", subject_gate=defaults.SUBJECT_GATE)
     assert model.gate is not None
     model.gate.low, model.gate.high = 0.0, 2.0  # a cosine in 0..1 lands mid-ramp: the gate's arithmetic shows
     frame, flash, tri = inputs(160, 200)
@@ -126,11 +129,14 @@ def test_matter_subject_check_switch() -> None:
 
     pair = synthetic_pair(160, 120, seed=1)
     kf = make_keyframe(pair.flash, pair.noflash)
-    on, off = FlashMatter(random_weights=True), FlashMatter(random_weights=True, subject_check=False)
+    on, off = FlashMatter(random_weights=True, subject_check=True), FlashMatter(random_weights=True)  # off: default
+    assert on.model.gate is not None and off.model.gate is None  # no gate in the graph unless asked for
     on.set_keyframe(kf)
     off.set_keyframe(kf)
     assert on._keyframe is not None and off._keyframe is not None
-    assert float(on._keyframe[2].norm()) > 1.0 and float(off._keyframe[2].abs().sum()) == 0.0
+    assert len(on._keyframe) == len(off._keyframe) + 1 and float(on._keyframe[2].norm()) > 1.0
+    with pytest.raises(InputError):
+        FlashMatter("dfm-official", random_weights=True, subject_check=True)
 
 
 def test_shipped_model_drops_someone_else_and_keeps_its_subject(shared_data: Path) -> None:
@@ -143,11 +149,22 @@ def test_shipped_model_drops_someone_else_and_keeps_its_subject(shared_data: Pat
     seg = PersonSegmenter()
     a = load_real_clip(shared_data / "videos" / "asl_again.mkv", 8, seg, seed=0)
     b = load_real_clip(shared_data / "videos" / "asl_bird.mkv", 0, seg, seed=1)
-    model = build_model("flashvid-rt", default_checkpoint("flashvid-rt"))
+    model = build_model("flashvid-rt", default_checkpoint("flashvid-rt"), subject_gate=defaults.SUBJECT_GATE)
     later, refs = list(a.frames[1:]), list(a.reference[1:])
-    own = np.mean([iou(p, r) for p, r in zip(model_run(model, clip_keyframe(a), later), refs, strict=True)])
-    other = model_run(model, clip_keyframe(b), later)
-    unchecked = model_run(model, clip_keyframe(b), later, subject_check=False)
+    own_run = model_run(model, clip_keyframe(a), later, subject_check=True)
+    own = np.mean([iou(p, r) for p, r in zip(own_run, refs, strict=True)])
+    other = model_run(model, clip_keyframe(b), later, subject_check=True)
+    unchecked = model_run(model, clip_keyframe(b), later)
     assert own >= 0.9, own
     assert np.mean([iou(p, r) for p, r in zip(other, refs, strict=True)]) < 0.2
     assert max(float(p.mean()) for p in other) < 0.05 and min(float(p.mean()) for p in unchecked) > 0.1
+
+
+def test_cli_subject_check_flag_reaches_the_matter() -> None:
+    from flashvid.cli import _matter_from_args, build_parser
+
+    parser, _ = build_parser()
+    base = ["export", "--input", "in.mp4", "--flash", "f.png", "--noflash", "n.png", "--out", "o", "--random-weights"]
+    for extra, want in (([], False), (["--subject-check"], True), (["--no-subject-check"], False)):
+        args = parser.parse_args([*base, *extra])
+        assert _matter_from_args(args).subject_check is want, extra

@@ -119,9 +119,9 @@ SETTINGS: tuple[Setting, ...] = (
         "subject",
         "only the keyframe's subject",
         "check",
-        True,
-        tip="Fade the matte out for anyone who does not look like the person in the keyframe (untick to matte "
-        "whoever is in front of the camera)",
+        defaults.SUBJECT_CHECK,
+        tip="Fade the matte out for anyone who does not look like the person in the keyframe; it can also fade "
+        "you out when you turn or move a lot",
     ),
     Setting(
         "format",

@@ -57,7 +57,7 @@ MODELS: dict[str, ModelSpec] = {
             "use_trimap": True,
             "encoder": "mobilenetv2",
             "use_prior": True,
-            "subject_gate": defaults.SUBJECT_GATE,
+            "subject_gate": None,  # FlashMatter(subject_check=True) builds it with defaults.SUBJECT_GATE
         },
         "real-time: ImageNet MobileNetV2 encoder (shared by frame and flash), cross-attention FCM at 1/16, "
         "propagated subject prior, ConvGRU decoder, deep guided filter",

@@ -60,11 +60,8 @@ def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
 
 @torch.inference_mode()
 def model_alphas(model: Any, clip: Clip) -> list[np.ndarray]:
-    """The model's alphas of the clip's frames, keyed on its flash keyframe (and its no-flash image, as
-    `FlashMatter` gives it for the subject check)."""
     t = clip_tensors(clip)
-    noflash = torch.from_numpy(clip.noflash).permute(2, 0, 1)[None].float() / 255.0
-    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None], noflash)
+    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None])
     rec = model.initial_state(t["frames"][:1])
     out = []
     for i in range(t["frames"].shape[0]):

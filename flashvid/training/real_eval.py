@@ -112,7 +112,7 @@ def model_run(
     frames: Sequence[np.ndarray],
     transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]] | None = None,
     trimap_override: np.ndarray | None = None,
-    subject_check: bool = True,
+    subject_check: bool = False,
 ) -> list[np.ndarray]:
     """Alphas H x W float32 of `frames` matted against `kf` (optionally with its keyframe tensors transformed, or
     another one-hot trimap 3 x H x W given; with `subject_check` the keyframe's no-flash image goes in as it does
@@ -172,31 +172,34 @@ def evaluate_real(
     for i, (clip, kf) in enumerate(zip(clips, kfs, strict=True)):
         later, refs = list(clip.frames[1:]), list(clip.reference[1:])
         score("keyframe mask (frame 0)", [kf.mask.astype(np.float32)], [clip.reference[0]])
-        score("flashvid-rt", model_run(model, kf, later), refs)
         gated = getattr(model, "gate", None) is not None
+        score("flashvid-rt", model_run(model, kf, later), refs)
         if gated:
-            score("flashvid-rt, subject check off", model_run(model, kf, later, subject_check=False), refs)
+            score("flashvid-rt + subject check", model_run(model, kf, later, subject_check=True), refs)
         score("flow-mask (DIS warp of the keyframe mask)", flow_mask_run(kf, later), refs)
         score("still-mask (keyframe mask held still)", [kf.mask.astype(np.float32)] * len(later), refs)
         score("no-flash frame beside the keyframe", model_run(model, kf, [clip.frames[0]]), [clip.reference[0]])
+        if gated:
+            beside = model_run(model, kf, [clip.frames[0]], subject_check=True)
+            score("no-flash frame beside the keyframe + subject check", beside, [clip.reference[0]])
         if ablations:
-            ko = knock_out_fcm(model)
-            score("ablation: FCM knocked out", model_run(model, kf, later, transform=ko), refs)
-            if gated:
-                off = model_run(model, kf, later, transform=ko, subject_check=False)
-                score("ablation: FCM knocked out, subject check off", off, refs)
             unknown = np.zeros((3, *kf.mask.shape), np.float32)
             unknown[1] = 1.0
-            score("ablation: trimap hidden (all unknown)", model_run(model, kf, later, trimap_override=unknown), refs)
-            if gated:
-                off = model_run(model, kf, later, trimap_override=unknown, subject_check=False)
-                score("ablation: trimap hidden, subject check off", off, refs)
-            j = someone_else([c.name for c in clips], i)
-            if j is not None and kfs[j].size == kf.size:
-                score("ablation: other subject's keyframe", model_run(model, kfs[j], later), refs)
+            ablated: dict[str, dict[str, Any]] = {
+                "FCM knocked out": {"transform": knock_out_fcm(model)},
+                "trimap hidden (all unknown)": {"trimap_override": unknown},
+            }
+            j_other = someone_else([c.name for c in clips], i)
+            for name, kw in ablated.items():
+                score(f"ablation: {name}", model_run(model, kf, later, **kw), refs)
                 if gated:
-                    off = model_run(model, kfs[j], later, subject_check=False)
-                    score("ablation: other subject's keyframe, subject check off", off, refs)
+                    checked = model_run(model, kf, later, subject_check=True, **kw)
+                    score(f"ablation: {name} + subject check", checked, refs)
+            if j_other is not None and kfs[j_other].size == kf.size:
+                score("ablation: other subject's keyframe", model_run(model, kfs[j_other], later), refs)
+                if gated:
+                    run = model_run(model, kfs[j_other], later, subject_check=True)
+                    score("ablation: other subject's keyframe + subject check", run, refs)
         flow_row = rows["flow-mask (DIS warp of the keyframe mask)"][-1][0]
         log(f"{clip.name}: flashvid-rt IoU {rows['flashvid-rt'][-1][0]:.3f}, flow-mask {flow_row:.3f}")
     return {

@@ -128,11 +128,8 @@ class CompositeSet:
 
 
 @torch.inference_mode()
-def run_model(
-    model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any, noflash: np.ndarray | None = None
-) -> list[np.ndarray]:
-    """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255,
-    and its no-flash image for flashvid-rt's subject check, as `FlashMatter` gives it)."""
+def run_model(model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any) -> list[np.ndarray]:
+    """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255)."""
 
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0
@@ -141,11 +138,7 @@ def run_model(
     if flash.shape[:2] != (h, w):
         flash = cv2.resize(flash, (w, h), interpolation=cv2.INTER_AREA)
         trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
-    if noflash is not None and noflash.shape[:2] != (h, w):
-        noflash = cv2.resize(noflash, (w, h), interpolation=cv2.INTER_AREA)
-    kf = model.encode_keyframe(
-        t(flash), torch.from_numpy(trimap_onehot(trimap))[None], None if noflash is None else t(noflash)
-    )
+    kf = model.encode_keyframe(t(flash), torch.from_numpy(trimap_onehot(trimap))[None])
     rec = None
     out = []
     for f in frames:
@@ -209,7 +202,7 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
         }
         preds = {}
         for name, v in variants.items():
-            preds[name] = run_model(model, v.flash, v.trimap, base.frames, v.noflash)
+            preds[name] = run_model(model, v.flash, v.trimap, base.frames)
             rows.setdefault(name, []).extend(scores(preds[name], base.alphas))
         if i < 2:
             sheet.append([base.frames[-1]] + [_gray(p[-1]) for p in preds.values()])
@@ -229,7 +222,7 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
             runs["different subject (flash)"] = other
         for name, k in runs.items():
             kf = _real_keyframe(k)
-            alphas = run_model(model, kf.flash, kf.trimap, later, kf.noflash)
+            alphas = run_model(model, kf.flash, kf.trimap, later)
             real_rows.setdefault(name, []).append(float(np.mean([iou(p, r) for p, r in zip(alphas, refs)])))
         log(f"table 1: real clip {c.name} ({len(by_name)} in all)")
     return {
@@ -250,7 +243,7 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     for i in range(len(comp.recipes)):
         bgm = (i % 5) / 4  # spread the motion so every grade has clips
         clip = comp.make(i, bg_motion=bgm)
-        preds = run_model(model, clip.flash, clip.trimap, clip.frames, clip.noflash)
+        preds = run_model(model, clip.flash, clip.trimap, clip.frames)
         flows = background_flow(clip)
         for p, g, fl in zip(preds, clip.alphas, flows, strict=True):
             per_frame.append((fl, all_metrics(p, g)))
@@ -264,7 +257,7 @@ def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     real_pf: list[tuple[float, float]] = []
     for c in real:
         kf = _real_keyframe(c)
-        preds = run_model(model, kf.flash, kf.trimap, list(c.frames[1:]), kf.noflash)
+        preds = run_model(model, kf.flash, kf.trimap, list(c.frames[1:]))
         k_gray = cv2.cvtColor(c.frames[0], cv2.COLOR_RGB2GRAY).astype(np.int16)
         for p, f, r in zip(preds, c.frames[1:], c.reference[1:], strict=True):
             bg = (r < 0.5) & (c.reference[0] < 0.5)
@@ -306,7 +299,7 @@ def table_trained(
         acc: list[dict[str, float]] = []
         shown = []
         for i, clip in enumerate(clips[mode]):
-            preds = run_model(model, clip.flash, clip.trimap, clip.frames, clip.noflash)
+            preds = run_model(model, clip.flash, clip.trimap, clip.frames)
             acc += scores(preds, clip.alphas)
             if i < 3:
                 shown.append(_gray(preds[-1]))
@@ -315,7 +308,7 @@ def table_trained(
         for c in real:
             kf = _real_keyframe(c)
             tri = make_trimap(box_prompt_mask(kf.flash, kf.mask)) if box else kf.trimap
-            preds = run_model(model, kf.flash, tri, list(c.frames[1:]), kf.noflash)
+            preds = run_model(model, kf.flash, tri, list(c.frames[1:]))
             ious.append(float(np.mean([iou(p, r) for p, r in zip(preds, c.reference[1:], strict=True)])))
         real_rows[name] = float(np.mean(ious)) if ious else float("nan")
         sheet.append(shown)
