@@ -2,10 +2,12 @@
 spread over the clip as input | alpha | composite, beside the person segmenter's reference mask.
 
     python scripts/real_clip_sheet.py [--checkpoint W] [--clips asl_again,asl_bird,asl_book] [--frames 60]
-        [--out real_clips.png]
+        [--keyframe-from CLIP] [--subject-check] [--out real_clips.png]
 
-The keyframe's flash is rendered on frame 0 (physical model, as in `flashvid eval --real`). Prints each clip's
-mean IoU against the reference and the flow-warped keyframe mask's.
+The keyframe's flash is rendered on frame 0 (physical model, as in `flashvid eval --real`); `--keyframe-from`
+mattes every clip against another clip's keyframe (the "different identity" case); `--subject-check` adds the
+alpha with flashvid-rt's subject check beside the plain one. Prints each clip's mean IoU against the reference
+and the flow-warped keyframe mask's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flashvid import defaults
 from flashvid.imageio import write_image
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.matter import default_checkpoint
@@ -41,36 +44,52 @@ def main() -> None:
     ap.add_argument("--clips", default="asl_again,asl_bird,asl_book")
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--show", type=int, default=3, help="frames shown per clip")
+    ap.add_argument("--keyframe-from", help="matte every clip against this clip's keyframe (another person)")
+    ap.add_argument("--subject-check", action="store_true", help="also show the alpha with the subject check")
     ap.add_argument("--out", type=Path, default=Path("real_clips.png"))
     args = ap.parse_args()
     ckpt = args.checkpoint or default_checkpoint("flashvid-rt")
-    model = build_model("flashvid-rt", ckpt)
+    model = build_model("flashvid-rt", ckpt, **({"subject_gate": defaults.SUBJECT_GATE} if args.subject_check else {}))
     seg = PersonSegmenter()
+    other = None
+    if args.keyframe_from:
+        other = load_real_clip(args.videos / f"{args.keyframe_from}.mkv", 0, seg, seed=99)
     rows = []
     for i, name in enumerate(args.clips.split(",")):
         clip = load_real_clip(args.videos / f"{name}.mkv", args.frames, seg, seed=i)
-        kf = clip_keyframe(clip)
+        key_clip = other if other is not None else clip
+        kf = clip_keyframe(key_clip)
         later = list(clip.frames[1:])
         alphas = model_run(model, kf, later)
+        checked = model_run(model, kf, later, subject_check=True) if args.subject_check else None
         flows = flow_mask_run(kf, later)
         ious = [iou(a, r) for a, r in zip(alphas, clip.reference[1:], strict=True)]
         f_ious = [iou(a, r) for a, r in zip(flows, clip.reference[1:], strict=True)]
         print(f"{name}: flashvid-rt IoU {np.mean(ious):.3f} (min {np.min(ious):.3f}), flow-mask {np.mean(f_ious):.3f}")
+        if checked is not None:
+            c_ious = [iou(a, r) for a, r in zip(checked, clip.reference[1:], strict=True)]
+            print(f"{name}: with the subject check IoU {np.mean(c_ious):.3f}")
         rows.append(
-            [label(clip.flash, f"{name}: rendered flash"), label(trimap_overlay(clip.flash, kf.trimap), "trimap")]
+            [
+                label(key_clip.flash, f"{key_clip.name}: rendered flash (keyframe)"),
+                label(trimap_overlay(key_clip.flash, kf.trimap), "trimap"),
+            ]
         )
         for j in np.linspace(0, len(later) - 1, args.show).astype(int):
             a = alphas[j]
             gray = np.repeat((a[..., None] * 255).astype(np.uint8), 3, axis=2)
             ref = np.repeat((clip.reference[j + 1][..., None] * 255).astype(np.uint8), 3, axis=2)
-            rows.append(
-                [
-                    label(later[j], f"{name} frame {j + 1}"),
-                    label(gray, f"alpha (IoU {ious[j]:.2f})"),
-                    label(composite(later[j].astype(np.float32), a), "composite"),
-                    label(ref, "reference (person segmenter)"),
-                ]
-            )
+            cells = [label(later[j], f"{name} frame {j + 1}"), label(gray, f"alpha (IoU {ious[j]:.2f})")]
+            if checked is not None:
+                shown = checked[j]
+                c_gray = np.repeat((shown[..., None] * 255).astype(np.uint8), 3, axis=2)
+                cells.append(label(c_gray, f"+ subject check (IoU {iou(shown, clip.reference[j + 1]):.2f})"))
+                a = shown
+            cells += [
+                label(composite(later[j].astype(np.float32), a), "composite"),
+                label(ref, "reference (person segmenter)"),
+            ]
+            rows.append(cells)
     write_image(args.out, grid(rows, cell_height=200))
     print(f"{args.out}: {len(rows)} rows")
 
