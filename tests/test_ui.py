@@ -613,3 +613,30 @@ def test_a_keyframe_from_another_scene_is_flagged(studio, qtbot) -> None:
     window.banner.dismiss()
     window.open_source(str(tmp / "same_shape.mp4"))
     assert window.banner.messages and "does not look like" in window.banner.messages[0]
+
+
+def test_subject_check_box_rebuilds_the_matter_with_it_and_persists(studio, qtbot) -> None:
+    """ "only the keyframe's subject" is off by default (flashvid.defaults.SUBJECT_CHECK); ticking it rebuilds the
+    matter with the subject check (the gate in the model, the keyframe's no-flash descriptor cached), and the
+    choice is kept in the settings like every other control."""
+    from flashvid.ui import settings as settings_model
+
+    from flashvid import defaults
+
+    window, tmp = studio
+    assert window.subject_box.isChecked() is defaults.SUBJECT_CHECK is False
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    first = window.matter.matter  # the FlashMatter inside the worker's lock
+    assert first.subject_check is False and first.model.gate is None
+    window.subject_box.setChecked(True)
+    qtbot.waitUntil(lambda: window.matter.matter is not first, timeout=60000)
+    checked = window.matter.matter
+    assert checked.subject_check is True and checked.model.gate is not None
+    assert window.matter_config["subject_check"] is True
+    store = QSettings(str(tmp / "persist.ini"), QSettings.Format.IniFormat)
+    settings_model.save(window.controls, store)
+    window.subject_box.setChecked(False)
+    settings_model.restore(window.controls, QSettings(str(tmp / "persist.ini"), QSettings.Format.IniFormat))
+    assert window.subject_box.isChecked()

@@ -21,6 +21,10 @@ clips that the evaluation does not use. The keyframe's descriptor comes from its
 changes the features and the colours), the frame's from the matte the network just predicted.
 
 A keyframe descriptor of zeros (no no-flash image given, or the check switched off) opens the gate fully.
+
+Opt-in (`flashvid.defaults.SUBJECT_CHECK`): on the held-apart Intel clips it shuts the matte for every other
+person and keeps the subject's, but on moving composites it also shut it for a subject who turned and moved
+(`assets/models/MODEL.md`); a hand-made descriptor is not an identity embedding.
 """
 
 from __future__ import annotations
