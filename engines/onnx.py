@@ -72,17 +72,16 @@ def export_onnx(
     return Path(path)
 
 
-def _constant_value(model: Any, name: str) -> Any:
-    """The value of tensor `name` of `model` (a numpy array) when it depends on constants only, else None."""
+def _constant_value(model: Any, name: str, producers: dict[str, Any], inits: dict[str, Any]) -> Any:
+    """The value of tensor `name` of `model` (a numpy array) when it depends on constants only, else None;
+    `producers` maps each tensor to the node making it, `inits` names the initialisers."""
     import onnx
     from onnx import numpy_helper
     from onnx.reference import ReferenceEvaluator
 
     graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
     if name in inits:
         return numpy_helper.to_array(inits[name])
-    producers = {o: n for n in graph.node for o in n.output}
     needed, todo, used_inits = [], [name], []
     seen: set[str] = set()
     while todo:
@@ -125,6 +124,8 @@ def fold_pads_into_convs(model: Any) -> int:
         for i in n.input:
             uses.setdefault(i, []).append(n)
     outputs = {o.name for o in graph.output}
+    producers = {o: n for n in graph.node for o in n.output}
+    inits = {i.name: i for i in graph.initializer}
     folded = []
     for pad in [n for n in graph.node if n.op_type == "Pad"]:
         mode = next((onnx.helper.get_attribute_value(a) for a in pad.attribute if a.name == "mode"), b"constant")
@@ -133,8 +134,9 @@ def fold_pads_into_convs(model: Any) -> int:
             continue
         if len(pad.input) > 3 and pad.input[3]:  # opset 18 axes
             continue
-        value = _constant_value(model, pad.input[2]) if len(pad.input) > 2 and pad.input[2] else 0.0
-        amounts = _constant_value(model, pad.input[1])
+        has_value = len(pad.input) > 2 and pad.input[2]
+        value = _constant_value(model, pad.input[2], producers, inits) if has_value else 0.0
+        amounts = _constant_value(model, pad.input[1], producers, inits)
         if amounts is None or value is None or float(value) != 0.0:
             continue
         rank = len(amounts) // 2

@@ -200,7 +200,9 @@ def restore(controls: dict[str, QWidget], store: QSettings) -> None:
         raw = store.value(key, s.default)
         try:
             # QSettings may hand a stored bool back as the text "true" / "false"
-            parse = (lambda x: x) if isinstance(s.default, (str, bool)) else type(s.default)
+            parse = (
+                str if isinstance(s.default, str) else (lambda x: x) if isinstance(s.default, bool) else type(s.default)
+            )
             set_value(w, parse(raw))
         except (TypeError, ValueError):
             set_value(w, s.default)

@@ -169,6 +169,7 @@ def evaluate_real(
         per = [(iou(p, r), boundary_f(p, r)) for p, r in zip(preds, refs, strict=True)]
         rows.setdefault(name, []).append((float(np.mean([a for a, _ in per])), float(np.mean([b for _, b in per]))))
 
+    names = [c.name for c in clips]
     for i, (clip, kf) in enumerate(zip(clips, kfs, strict=True)):
         later, refs = list(clip.frames[1:]), list(clip.reference[1:])
         score("keyframe mask (frame 0)", [kf.mask.astype(np.float32)], [clip.reference[0]])
@@ -185,21 +186,18 @@ def evaluate_real(
         if ablations:
             unknown = np.zeros((3, *kf.mask.shape), np.float32)
             unknown[1] = 1.0
-            ablated: dict[str, dict[str, Any]] = {
-                "FCM knocked out": {"transform": knock_out_fcm(model)},
-                "trimap hidden (all unknown)": {"trimap_override": unknown},
-            }
-            j_other = someone_else([c.name for c in clips], i)
-            for name, kw in ablated.items():
-                score(f"ablation: {name}", model_run(model, kf, later, **kw), refs)
+            ablated: list[tuple[str, Keyframe, dict[str, Any]]] = [
+                ("FCM knocked out", kf, {"transform": knock_out_fcm(model)}),
+                ("trimap hidden (all unknown)", kf, {"trimap_override": unknown}),
+            ]
+            j = someone_else(names, i)
+            if j is not None and kfs[j].size == kf.size:
+                ablated.append(("other subject's keyframe", kfs[j], {}))
+            for name, key, kw in ablated:
+                score(f"ablation: {name}", model_run(model, key, later, **kw), refs)
                 if gated:
-                    checked = model_run(model, kf, later, subject_check=True, **kw)
+                    checked = model_run(model, key, later, subject_check=True, **kw)
                     score(f"ablation: {name} + subject check", checked, refs)
-            if j_other is not None and kfs[j_other].size == kf.size:
-                score("ablation: other subject's keyframe", model_run(model, kfs[j_other], later), refs)
-                if gated:
-                    run = model_run(model, kfs[j_other], later, subject_check=True)
-                    score("ablation: other subject's keyframe + subject check", run, refs)
         flow_row = rows["flow-mask (DIS warp of the keyframe mask)"][-1][0]
         log(f"{clip.name}: flashvid-rt IoU {rows['flashvid-rt'][-1][0]:.3f}, flow-mask {flow_row:.3f}")
     return {

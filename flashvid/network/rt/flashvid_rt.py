@@ -115,6 +115,7 @@ class FlashVidRT(nn.Module):
         _, img = self._small(flash)
         _, tri = self._small(trimap_onehot)
         tri16 = F.avg_pool2d(tri, 16)
+        soft_small, soft_pad = self._small(soft)
         extra: tuple[Tensor, ...] = ()
         if self.gate is not None:
             size = self.gate.descriptor_size(self.gate_channels)
@@ -122,12 +123,10 @@ class FlashVidRT(nn.Module):
                 extra += (torch.zeros(flash.shape[0], size, device=flash.device, dtype=flash.dtype),)
             else:
                 _, img_n = self._small(noflash)
-                mask = self._small(soft)[1]
                 f3 = self._encode(img_n)[2]
-                mask8 = F.avg_pool2d(mask, 8)
-                extra += (self.gate.describe(f3, F.avg_pool2d(img_n, 8), mask8),)
+                extra += (self.gate.describe(f3, F.avg_pool2d(img_n, 8), F.avg_pool2d(soft_pad, 8)),)
         if self.use_prior:
-            extra += (self._small(soft)[0],)
+            extra += (soft_small,)
         if self.fcm is None:
             return (tri16, *extra)
         f4 = self._encode(img, tri)[3]
