@@ -77,7 +77,7 @@ def make_matter(
     precision: str = "fp32",
     internal_size: int | None = None,
     random_weights: bool = False,
-    subject_check: bool = defaults.SUBJECT_CHECK,
+    subject_check: bool | None = None,
 ) -> FlashMatter:
     """A `FlashMatter` (see there); `internal_size` sets flashvid-rt's internal resolution."""
     from flashvid.matter import FlashMatter
@@ -131,7 +131,7 @@ def matte_video(
     cancel: threading.Event | None = None,
     random_weights: bool = False,
     overwrite: bool = False,
-    subject_check: bool = defaults.SUBJECT_CHECK,
+    subject_check: bool | None = None,
 ) -> RunStats:
     """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from flashvid import defaults
+
 
 @dataclass
 class BenchResult:
@@ -69,9 +71,11 @@ def bench_one(
     warmup: int = 5,
     checkpoint: str | os.PathLike[str] | None = None,
     random_weights: bool = False,
+    subject_check: bool = defaults.SUBJECT_CHECK,
 ) -> BenchResult:
     """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size; the shipped
-    weights (or `checkpoint`) unless `random_weights` (speed does not depend on the weights' values)."""
+    weights (or `checkpoint`) unless `random_weights` (speed does not depend on the weights' values); flashvid-rt
+    with its subject check per `subject_check`, as `FlashMatter` runs it."""
     from flashvid.engines import build_runner
 
     checkpoint = resolve_weights(model_name, checkpoint, random_weights)
@@ -81,14 +85,21 @@ def bench_one(
     frame = torch.rand(1, 3, height, width, generator=g).to(dev, dtype)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
+    check = subject_check and model_name == "flashvid-rt"
     runner = build_runner(
-        model_name, engine=engine, precision=precision, device=dev, checkpoint=checkpoint, example_frame=frame
+        model_name,
+        engine=engine,
+        precision=precision,
+        device=dev,
+        checkpoint=checkpoint,
+        example_frame=frame,
+        **({"subject_gate": defaults.SUBJECT_GATE} if check else {}),
     )
     cuda = dev.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(dev)
     t0 = time.perf_counter()
-    keyframe = runner.encode_keyframe(frame, tri.to(dev, dtype))
+    keyframe = runner.encode_keyframe(frame, tri.to(dev, dtype), frame if check else None)
     if cuda:
         torch.cuda.synchronize(dev)
     keyframe_ms = (time.perf_counter() - t0) * 1000
@@ -223,12 +234,13 @@ def bench_rvm_side_by_side(
     warmup: int = 5,
     compiled: bool = True,
     onnx: bool = True,
+    subject_check: bool = defaults.SUBJECT_CHECK,
 ) -> list[dict[str, float | str]]:
     """Median per-frame latency of flashvid-rt and of RobustVideoMatting-MobileNetV3 (`flashvid.bench_rvm`, RVM's
     portrait downsample ratio for the size) at one size, side by side in one run on this device (CPU): eager,
     with `compiled` torch.compile, and with `onnx` ONNX Runtime (both exported the same way), each engine's two
     models interleaved frame by frame, so each model's best CPU engine can be compared with the other's. Random
-    weights for both: speed does not depend on them."""
+    weights for both: speed does not depend on them. flashvid-rt with its subject check per `subject_check`."""
     from flashvid.bench_rvm import RVMMobileNetV3
     from flashvid.network import build_model
 
@@ -237,10 +249,11 @@ def bench_rvm_side_by_side(
     frame = torch.rand(1, 3, height, width, generator=g)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
-    ours = build_model("flashvid-rt").eval()
+    gate: dict[str, Any] = {"subject_gate": defaults.SUBJECT_GATE} if subject_check else {}
+    ours = build_model("flashvid-rt", **gate).eval()
     rvm = RVMMobileNetV3(ratio).eval()
     with torch.inference_mode():
-        kf = ours.encode_keyframe(frame, tri)
+        kf = ours.encode_keyframe(frame, tri, frame if subject_check else None)  # the check runs as in the app
         rec_ours, rec_rvm = ours.initial_state(frame), rvm.initial_state(frame)
         variants: list[tuple[str, Any, Any]] = [("eager", ours, rvm)]
         if compiled:

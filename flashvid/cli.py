@@ -253,7 +253,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from flashvid.bench import bench_rvm_side_by_side
 
         for w, h in sizes:
-            rows = bench_rvm_side_by_side(w, h, frames=args.frames, warmup=args.warmup)
+            rows = bench_rvm_side_by_side(
+                w, h, frames=args.frames, warmup=args.warmup, subject_check=args.subject_check
+            )
             for row in rows:
                 print(f"{row['size']}  {row['model']:<40} {row['median_ms']:8.1f} ms", flush=True)
             ours = {str(r["model"]).split()[1]: float(r["median_ms"]) for r in rows if "flashvid" in str(r["model"])}
@@ -285,12 +287,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                         warmup=args.warmup,
                         checkpoint=args.checkpoint,
                         random_weights=args.random_weights,
+                        subject_check=args.subject_check,
                     )
                     results.append(r)
                     print(format_table([r]).splitlines()[-1], flush=True)
+                    if args.json:  # after every row: a run cut short keeps what it measured
+                        write_json(results, args.json)
     print(format_table(results))
-    if args.json:
-        write_json(results, args.json)
     if args.e2e:
         from flashvid.bench import bench_file_pipeline
 
@@ -323,7 +326,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.is_file():
         raise FlashvidError(f"{path}: no such config file; the shipped one is assets/configs/flashvid-rt.json")
-    cfg = load_config(path, steps=args.steps, batch=args.batch, init_checkpoint=args.init)
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            sep = ""
+        if not sep:
+            raise FlashvidError(f"--set {item}: give KEY=JSON, e.g. --set val_every=100 or --set selection_videos=[]")
+    if args.snapshots:
+        overrides["snapshots"] = True
+    try:
+        cfg = load_config(
+            path, steps=args.steps, batch=args.batch, init_checkpoint=args.init, workers=args.workers, **overrides
+        )
+    except ValueError as e:  # an unknown key
+        raise FlashvidError(f"{path}: {e}") from None
     summary = train(cfg, args.out, device=args.device, resume=args.resume, time_limit_min=args.time_limit)
     print(
         f"{args.out}: {summary['steps']} steps in {summary['time_s'] / 60:.1f} min ({summary['stopped']}); "
@@ -393,7 +412,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 0
     _, val_fg, bgs = load_sources(cfg)
     clips = validation_clips(cfg, val_fg, validation_backgrounds(cfg) or bgs)
-    methods = {f"{cfg['model']} ({Path(ckpt).name})": lambda c: model_alphas(model, c)}
+    # as the app runs it (the subject check per defaults.SUBJECT_CHECK), and with the check the other way
+    check = getattr(model, "gate", None) is not None and defaults.SUBJECT_CHECK
+    methods = {f"{cfg['model']} ({Path(ckpt).name})": lambda c: model_alphas(model, c, subject_check=check)}
+    if getattr(model, "gate", None) is not None:
+        other = f"{cfg['model']}, subject check off" if check else f"{cfg['model']} + subject check"
+        methods[other] = lambda c: model_alphas(model, c, subject_check=not check)
     if not args.no_baselines:
         methods["flow-mask (DIS warp of the keyframe mask)"] = flow_mask_alphas
         methods["closed-form (pymatting, warped trimap)"] = closed_form_alphas
@@ -654,9 +678,9 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--subject-check",
         action=argparse.BooleanOptionalAction,
-        default=defaults.SUBJECT_CHECK,
-        help="fade the matte out for anyone who does not look like the keyframe's subject (flashvid-rt; off by "
-        "default: it can also fade the subject when they turn or move a lot)",
+        default=None,
+        help="fade the matte out for anyone who does not look like the keyframe's subject (flashvid-rt's; default "
+        f"{'on' if defaults.SUBJECT_CHECK else 'off'} for it)",
     )
     p.add_argument(
         "--background", default="#00ff00", type=_background, help="image, video, #RRGGBB, blur[:STRENGTH] or none"
@@ -725,6 +749,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--json", type=_json_out, help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
     p.add_argument("--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)")
+    p.add_argument(
+        "--subject-check",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.SUBJECT_CHECK,
+        help="flashvid-rt with its subject check, as the app runs it "
+        f"(default {'on' if defaults.SUBJECT_CHECK else 'off'})",
+    )
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")
@@ -739,8 +770,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--init", help="start from these weights (e.g. the shipped flashvid-rt) instead of ImageNet")
     p.add_argument("--steps", type=int, help="override the config's steps")
     p.add_argument("--batch", type=int, help="override the config's batch size")
-    p.add_argument("--time-limit", type=float, help="stop (validate, save) after this many minutes")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        help="stop (validate, save) after this many minutes of this session; the learning rate anneals inside it",
+    )
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    p.add_argument("--workers", type=int, help="override the config's data worker processes")
+    p.add_argument(
+        "--snapshots", action="store_true", help="also keep the weights of every validated step (step_N.safetensors)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override any config key with a JSON value, e.g. --set selection_videos=[] --set val_every=100",
+    )
     handlers["train"] = _cmd_train
 
     p = sub.add_parser("eval", help="evaluate a model and the baselines on held-apart validation clips")

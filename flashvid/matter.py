@@ -75,8 +75,8 @@ class FlashMatter:
         device: ``"cpu"`` or ``"cuda"``.
         precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
         subject_check: fade the matte out when the person in the frame does not look like the keyframe's subject
-            (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False (the default,
-            `flashvid.defaults.SUBJECT_CHECK`) mattes whoever is there.
+            (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False mattes whoever is there; None
+            (the default) is `flashvid.defaults.SUBJECT_CHECK` for flashvid-rt and False for models without one.
         **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
     """
 
@@ -88,7 +88,7 @@ class FlashMatter:
         device: str | torch.device = "cpu",
         precision: str = "fp32",
         random_weights: bool = False,
-        subject_check: bool = defaults.SUBJECT_CHECK,
+        subject_check: bool | None = None,
         **settings: Any,
     ) -> None:
         from flashvid.engines import get_engine
@@ -111,6 +111,8 @@ class FlashMatter:
                 f"{expected}: no weights for {model}; give --checkpoint PATH (or --random-weights for speed tests)"
             )
         self.random_weights = random_weights
+        if subject_check is None:
+            subject_check = defaults.SUBJECT_CHECK and model == "flashvid-rt"
         self.subject_check = subject_check
         if subject_check:  # the gate's operations are in the graph only when asked for (no cost otherwise)
             if model != "flashvid-rt":

@@ -2,12 +2,13 @@
 spread over the clip as input | alpha | composite, beside the person segmenter's reference mask.
 
     python scripts/real_clip_sheet.py [--checkpoint W] [--clips asl_again,asl_bird,asl_book] [--frames 60]
-        [--keyframe-from CLIP] [--subject-check] [--out real_clips.png]
+        [--keyframe-from CLIP] [--no-subject-check] [--out real_clips.png]
 
 The keyframe's flash is rendered on frame 0 (physical model, as in `flashvid eval --real`); `--keyframe-from`
-mattes every clip against another clip's keyframe (the "different identity" case); `--subject-check` adds the
-alpha with flashvid-rt's subject check beside the plain one. Prints each clip's mean IoU against the reference
-and the flow-warped keyframe mask's.
+mattes every clip against another clip's keyframe (the "different identity" case). With the subject check (on by
+default, as in the app; `--no-subject-check` leaves it out) the sheet shows the network's own alpha and the alpha
+after the check, and composites the latter. Prints each clip's mean IoU against the reference and the flow-warped
+keyframe mask's.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--show", type=int, default=3, help="frames shown per clip")
     ap.add_argument("--keyframe-from", help="matte every clip against this clip's keyframe (another person)")
-    ap.add_argument("--subject-check", action="store_true", help="also show the alpha with the subject check")
+    ap.add_argument(
+        "--subject-check",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.SUBJECT_CHECK,
+        help="also show the alpha after the subject check, and composite it (default: as the app)",
+    )
     ap.add_argument("--out", type=Path, default=Path("real_clips.png"))
     args = ap.parse_args()
     ckpt = args.checkpoint or default_checkpoint("flashvid-rt")

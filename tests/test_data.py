@@ -142,10 +142,28 @@ def test_tiny_training_run_resumes_and_holds_out(tmp_path: Path) -> None:
     summary = train(cfg, tmp_path / "run", log=lambda *_: None)
     assert summary["steps"] == 3 and np.isfinite(summary["best_score"])
     assert {p.name for p in (tmp_path / "run").iterdir()} >= {"last.pt", "best.safetensors", "history.json"}
-    again = train(load_config(cfg_path, steps=4, val_every=4), tmp_path / "run", resume=True, log=lambda *_: None)
+    again = train(
+        load_config(cfg_path, steps=4, val_every=4, snapshots=True), tmp_path / "run", resume=True, log=lambda *_: None
+    )
     assert again["steps"] == 4 and [h["step"] for h in again["history"]] == [3, 4]
     model = build_model("flashvid-rt", tmp_path / "run" / "best.safetensors")
     assert model.config["use_fcm"] is True
+    # snapshots: only the validated steps of the run that asked for them, fp16, loadable strictly
+    from safetensors import safe_open
+
+    assert sorted(p.name for p in (tmp_path / "run").glob("step_*")) == ["step_000004.safetensors"]
+    with safe_open(str(tmp_path / "run" / "step_000004.safetensors"), framework="pt") as f:
+        assert f.metadata()["step"] == "4"
+        assert {f.get_tensor(k).dtype for k in f.keys() if f.get_tensor(k).is_floating_point()} == {torch.float16}
+    snap = build_model("flashvid-rt", tmp_path / "run" / "step_000004.safetensors").state_dict()
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"]  # the step-4 weights, fp32
+    assert all(torch.allclose(snap[k].float(), last[k].float(), atol=2e-3, rtol=1e-3) for k in last)
+    # a time limit ends the run early and anneals the learning rate inside it: it is 0 where the time is up
+    short = train(load_config(cfg_path, steps=50), tmp_path / "short", time_limit_min=1e-6, log=lambda *_: None)
+    assert short["stopped"] == "time limit" and short["steps"] == 1
+    assert short["history"][-1]["lr"] == pytest.approx(0.0, abs=1e-12)
+    longer = train(load_config(cfg_path, steps=2, val_every=1), tmp_path / "long", log=lambda *_: None)
+    assert longer["history"][0]["lr"] == pytest.approx(1e-3 * 0.02 * 0.5)  # by steps: warm-up 2/100, cosine at 1/2
 
 
 def test_people_video_labels_follow_the_keyframe_subject_only() -> None:
@@ -255,3 +273,76 @@ def test_checkpoint_selection_prefers_real_footage_that_collapses_for_someone_el
     s = {k: selection_score(v, 0.9) for k, v in locals().items() if isinstance(v, dict)}
     assert s["tells_apart"] > s["keeps_everyone"] > s["lost_the_person"]
     assert selection_score({"mse_unknown": 0.05}, 0.9) > selection_score({"mse_unknown": 0.06}, 0.9)
+
+
+def test_people_video_decodes_with_opencv_and_labels_every_frame(tmp_path: Path) -> None:
+    """Training decodes the people clips with OpenCV (no PyAV needed where it trains) and labels each frame."""
+    av = pytest.importorskip("av")
+    from flashvid.training.data.sources import PeopleVideo
+
+    path = tmp_path / "asl_test.mkv"
+    frames = []
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 640, 360, "yuv420p"
+        for t in range(5):
+            img = np.full((360, 640, 3), 40, np.uint8)
+            img[100:300, 200 + 10 * t : 400 + 10 * t] = 200
+            frames.append(img)
+            c.mux(s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        c.mux(s.encode())
+    video = PeopleVideo(path, max_side=320)
+    imgs, masks = video.load()
+    assert imgs.shape == (5, 180, 320, 3) and imgs.dtype == np.uint8 and masks.shape == (5, 180, 320)
+    assert masks.dtype == np.float32 and 0.0 <= masks.min() and masks.max() <= 1.0
+    small = cv2.resize(frames[2], (320, 180), interpolation=cv2.INTER_AREA)
+    assert np.abs(imgs[2].astype(int) - small.astype(int)).mean() < 4  # the same picture, RGB order kept
+    assert imgs[2, 90, 150:170].mean() > 150 and imgs[2, 10, 10].mean() < 80
+
+
+def test_pack_training_data_keeps_what_training_reads(tmp_path: Path) -> None:
+    """scripts/pack_training_data.py: the config's sources only, big images at the loaders' size, clips held
+    apart from training left out, and the packed folder reads like the original."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "pack_training_data", Path(__file__).parents[1] / "scripts" / "pack_training_data.py"
+    )
+    assert spec is not None and spec.loader is not None
+    pack = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pack)
+    src = tmp_path / "data"
+    img = np.zeros((1000, 800, 3), np.uint8)
+    img[200:800, 200:600] = 180
+    alpha = np.zeros((1000, 800), np.uint8)
+    alpha[200:800, 200:600] = 255
+    _write(src / "fg" / "big.jpg", img)
+    _write(src / "fg" / "big_alpha.png", alpha)
+    _write(src / "fg" / "small.jpg", img[:100, :80])
+    _write(src / "fg" / "small_alpha.png", alpha[:100, :80])
+    _write(src / "unused" / "x.jpg", img)
+    for name in ("asl_a.mkv", "asl_b.mkv", "other.mp4"):
+        (src / "vid").mkdir(exist_ok=True)
+        (src / "vid" / name).write_bytes(b"not decoded here")
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "foregrounds": [
+                    {"kind": "suffix", "path": "data/fg"},
+                    {"kind": "people-videos", "path": "data/vid", "glob": "asl_*.mkv"},
+                ],
+                "validation_videos": ["asl_b"],
+            }
+        )
+    )
+    dst = tmp_path / "packed"
+    assert pack.main([str(src), str(dst), "--config", str(cfg)]) == 0
+    got = sorted(str(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file())
+    assert got == ["fg/big.jpg", "fg/big_alpha.png", "fg/small.jpg", "fg/small_alpha.png", "vid/asl_a.mkv"]
+    assert cv2.imread(str(dst / "fg" / "big_alpha.png"), cv2.IMREAD_UNCHANGED).shape == (640, 512)
+    assert (dst / "fg" / "small.jpg").read_bytes() == (src / "fg" / "small.jpg").read_bytes()
+    a, b = read_suffix_folder(src / "fg"), read_suffix_folder(dst / "fg")
+    assert [f.name for f in a] == [f.name for f in b]
+    assert np.abs(a[0].alpha - b[0].alpha).max() < 0.02 and np.abs(a[0].image.astype(int) - b[0].image).mean() < 2
+    assert pack.main([str(tmp_path / "missing"), str(dst), "--config", str(cfg)]) == 2

@@ -1,5 +1,6 @@
-"""flashvid-rt's subject check (`SubjectGate`, opt-in): the matte is kept for the keyframe's subject and fades out
-for someone else (the paper's "different identity" case), under every engine; off by default."""
+"""flashvid-rt's subject check (`SubjectGate`, on by default): the matte is kept for the keyframe's subject and
+fades out for someone else (the paper's "different identity" case), under every engine; a subject once confirmed
+is held through frames where they look less like the keyframe."""
 
 from __future__ import annotations
 
@@ -86,16 +87,43 @@ def test_rt_gate_fades_alpha_only_and_keeps_the_ungated_prior() -> None:
         assert len(k_on) == plain.num_keyframe_tensors + 1 == gated.num_keyframe_tensors
         assert float(k_off[2].abs().sum()) == 0 and abs(float(k_on[2].norm()) ** 2 - 8.0) < 1e-4  # 6 cells, 2 halves
         rec = gated.initial_state(frame)
-        ref = plain(frame, *plain.encode_keyframe(flash, tri), *rec)
+        assert len(rec) == len(plain.initial_state(frame)) + 1 and rec[-1].shape == (1, 1, 1, 1)  # the held gate
+        ref = plain(frame, *plain.encode_keyframe(flash, tri), *rec[:-1])
         off = gated(frame, *k_off, *rec)
-        for a, b in zip(off, ref, strict=True):
+        for a, b in zip(off[:-1], ref, strict=True):
             assert torch.equal(a, b)
+        assert float(off[-1]) == 1.0  # check off: the gate is open and says so
         assert gated.gate is not None
         gated.gate.low, gated.gate.high = 1.5, 2.0  # shut: no cosine reaches 1.5
         shut = gated(frame, *k_on, *rec)
     assert float(shut[0].abs().max()) == 0.0 and torch.equal(shut[1], ref[1])
-    for a, b in zip(shut[2:], ref[2:], strict=True):
+    for a, b in zip(shut[2:-1], ref[2:], strict=True):
         assert torch.equal(a, b)
+    assert float(shut[-1]) == 0.0
+
+
+def test_gate_opens_on_the_subject_and_holds_through_a_turn() -> None:
+    """The Schmitt trigger: shut until the similarity passes `low`..`high`, then held while it stays above the
+    hold ramp, faded inside it, shut below it and not reopened by a middling similarity."""
+    gate = SubjectGate(0.785, 0.815, 0.60, 0.65)
+    assert gate.holds and not SubjectGate(0.785, 0.815).holds
+    feat, image, mask = torch.rand(1, 8, 6, 4), torch.rand(1, 3, 6, 4), torch.ones(1, 1, 6, 4)
+    kdesc = SubjectGate.describe(feat, image, mask)
+    sims = [0.70, 0.80, 0.82, 0.66, 0.625, 0.70, 0.55, 0.70, 0.83]
+    want = [0.00, 0.50, 1.00, 1.00, 0.500, 0.50, 0.00, 0.00, 1.00]
+    previous = torch.zeros(1, 1, 1, 1)
+    got = []
+    for sim in sims:
+        gate.similarity = lambda d, k, sim=sim: torch.tensor([sim])  # type: ignore[method-assign]
+        previous, _ = gate(feat, image, mask, kdesc, previous)
+        got.append(float(previous))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    stateless = SubjectGate(0.785, 0.815)
+    stateless.similarity = lambda d, k: torch.tensor([0.66])  # type: ignore[method-assign]
+    assert float(stateless(feat, image, mask, kdesc, torch.ones(1, 1, 1, 1))[0]) == 0.0  # no hold: frame by frame
+    for bad in ((0.785, 0.815, 0.60, None), (0.785, 0.815, 0.70, 0.65), (0.785, 0.815, 0.60, 0.80)):
+        with pytest.raises(ValueError):
+            SubjectGate(*bad)
 
 
 def test_onnx_export_carries_the_gate(tmp_path: Path) -> None:
@@ -129,14 +157,20 @@ def test_matter_subject_check_switch() -> None:
 
     pair = synthetic_pair(160, 120, seed=1)
     kf = make_keyframe(pair.flash, pair.noflash)
-    on, off = FlashMatter(random_weights=True, subject_check=True), FlashMatter(random_weights=True)  # off: default
-    assert on.model.gate is not None and off.model.gate is None  # no gate in the graph unless asked for
+    on, off = FlashMatter(random_weights=True), FlashMatter(random_weights=True, subject_check=False)  # on: default
+    assert defaults.SUBJECT_CHECK and on.subject_check is True
+    assert on.model.gate is not None and off.model.gate is None  # no gate in the graph when switched off
     on.set_keyframe(kf)
     off.set_keyframe(kf)
     assert on._keyframe is not None and off._keyframe is not None
     assert len(on._keyframe) == len(off._keyframe) + 1 and float(on._keyframe[2].norm()) > 1.0
+    first = on.process(pair.noflash)  # the held gate is one more recurrent state, reset with the rest
+    assert on._rec is not None and len(on._rec) == len(off.model.initial_state(torch.zeros(1, 3, 120, 160))) + 1
+    on.reset()
+    np.testing.assert_array_equal(on.process(pair.noflash).alpha, first.alpha)
     with pytest.raises(InputError):
         FlashMatter("dfm-official", random_weights=True, subject_check=True)
+    assert FlashMatter("dfm-official", random_weights=True).subject_check is False  # the default: rt's only
 
 
 def test_shipped_model_drops_someone_else_and_keeps_its_subject(shared_data: Path) -> None:
@@ -165,6 +199,6 @@ def test_cli_subject_check_flag_reaches_the_matter() -> None:
 
     parser, _ = build_parser()
     base = ["export", "--input", "in.mp4", "--flash", "f.png", "--noflash", "n.png", "--out", "o", "--random-weights"]
-    for extra, want in (([], False), (["--subject-check"], True), (["--no-subject-check"], False)):
+    for extra, want in (([], defaults.SUBJECT_CHECK), (["--subject-check"], True), (["--no-subject-check"], False)):
         args = parser.parse_args([*base, *extra])
         assert _matter_from_args(args).subject_check is want, extra

@@ -616,22 +616,27 @@ def test_a_keyframe_from_another_scene_is_flagged(studio, qtbot) -> None:
 
 
 def test_subject_check_box_rebuilds_the_matter_with_it_and_persists(studio, qtbot) -> None:
-    """ "only the keyframe's subject" is off by default (flashvid.defaults.SUBJECT_CHECK); ticking it rebuilds the
-    matter with the subject check (the gate in the model, the keyframe's no-flash descriptor cached), and the
-    choice is kept in the settings like every other control."""
+    """ "only the keyframe's subject" is on by default (flashvid.defaults.SUBJECT_CHECK); unticking it rebuilds the
+    matter without the subject check (no gate in the model) and ticking it again with it (the gate, the keyframe's
+    no-flash descriptor cached), and the choice is kept in the settings like every other control."""
     from flashvid.ui import settings as settings_model
 
     from flashvid import defaults
 
     window, tmp = studio
-    assert window.subject_box.isChecked() is defaults.SUBJECT_CHECK is False
+    assert window.subject_box.isChecked() is defaults.SUBJECT_CHECK is True
     window.open_source(str(tmp / "clip.mp4"))
     window.set_keyframe(make_kf(tmp))
     qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
     first = window.matter.matter  # the FlashMatter inside the worker's lock
-    assert first.subject_check is False and first.model.gate is None
-    window.subject_box.setChecked(True)
+    assert first.subject_check is True and first.model.gate is not None
+    window.subject_box.setChecked(False)
     qtbot.waitUntil(lambda: window.matter.matter is not first, timeout=60000)
+    unchecked = window.matter.matter
+    assert unchecked.subject_check is False and unchecked.model.gate is None
+    assert window.matter_config["subject_check"] is False
+    window.subject_box.setChecked(True)
+    qtbot.waitUntil(lambda: window.matter.matter is not unchecked, timeout=60000)
     checked = window.matter.matter
     assert checked.subject_check is True and checked.model.gate is not None
     assert window.matter_config["subject_check"] is True

@@ -723,7 +723,7 @@ class MainWindow(QMainWindow):
             "device": self.device_box.currentText(),
             "precision": self.precision_box.currentText(),
             "internal_size": self.internal.value() if rt else None,
-            "subject_check": self.subject_box.isChecked(),
+            "subject_check": self.subject_box.isChecked() and rt,  # flashvid-rt's check; other models have none
         }
 
     def _rebuild_matter(self) -> None:

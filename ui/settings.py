@@ -120,8 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
         "only the keyframe's subject",
         "check",
         defaults.SUBJECT_CHECK,
-        tip="Fade the matte out for anyone who does not look like the person in the keyframe; it can also fade "
-        "you out when you turn or move a lot",
+        tip="Fade the matte out for anyone who does not look like the person in the keyframe (flashvid-rt); "
+        "once it has seen you at the start it holds while you turn or move",
     ),
     Setting(
         "format",

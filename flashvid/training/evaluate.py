@@ -59,9 +59,12 @@ def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
 
 
 @torch.inference_mode()
-def model_alphas(model: Any, clip: Clip) -> list[np.ndarray]:
+def model_alphas(model: Any, clip: Clip, subject_check: bool = False) -> list[np.ndarray]:
+    """The model's alphas H x W float32 0..1 for `clip`'s frames; with `subject_check` its keyframe's no-flash
+    image goes in too, as in `FlashMatter` (a model with a subject gate checks who it mattes)."""
     t = clip_tensors(clip)
-    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None])
+    noflash = torch.from_numpy(clip.noflash).permute(2, 0, 1).float()[None] / 255.0 if subject_check else None
+    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None], noflash)
     rec = model.initial_state(t["frames"][:1])
     out = []
     for i in range(t["frames"].shape[0]):

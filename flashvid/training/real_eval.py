@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import torch
 
+from flashvid import defaults
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.keyframe.prior import srgb_to_linear
@@ -169,20 +170,25 @@ def evaluate_real(
         per = [(iou(p, r), boundary_f(p, r)) for p, r in zip(preds, refs, strict=True)]
         rows.setdefault(name, []).append((float(np.mean([a for a, _ in per])), float(np.mean([b for _, b in per]))))
 
+    gated = getattr(model, "gate", None) is not None
+
+    def both(name: str, key: Keyframe, frames: Sequence[np.ndarray], want: Sequence[np.ndarray], **kw: Any) -> None:
+        """A row as the app runs it (the subject check per `defaults.SUBJECT_CHECK`) and, for a model with a
+        gate, the row with the check the other way."""
+        check = gated and defaults.SUBJECT_CHECK
+        score(name, model_run(model, key, frames, subject_check=check, **kw), want)
+        if gated:
+            other = f"{name}, subject check off" if check else f"{name} + subject check"
+            score(other, model_run(model, key, frames, subject_check=not check, **kw), want)
+
     names = [c.name for c in clips]
     for i, (clip, kf) in enumerate(zip(clips, kfs, strict=True)):
         later, refs = list(clip.frames[1:]), list(clip.reference[1:])
         score("keyframe mask (frame 0)", [kf.mask.astype(np.float32)], [clip.reference[0]])
-        gated = getattr(model, "gate", None) is not None
-        score("flashvid-rt", model_run(model, kf, later), refs)
-        if gated:
-            score("flashvid-rt + subject check", model_run(model, kf, later, subject_check=True), refs)
+        both("flashvid-rt", kf, later, refs)
         score("flow-mask (DIS warp of the keyframe mask)", flow_mask_run(kf, later), refs)
         score("still-mask (keyframe mask held still)", [kf.mask.astype(np.float32)] * len(later), refs)
-        score("no-flash frame beside the keyframe", model_run(model, kf, [clip.frames[0]]), [clip.reference[0]])
-        if gated:
-            beside = model_run(model, kf, [clip.frames[0]], subject_check=True)
-            score("no-flash frame beside the keyframe + subject check", beside, [clip.reference[0]])
+        both("no-flash frame beside the keyframe", kf, [clip.frames[0]], [clip.reference[0]])
         if ablations:
             unknown = np.zeros((3, *kf.mask.shape), np.float32)
             unknown[1] = 1.0
@@ -194,10 +200,7 @@ def evaluate_real(
             if j is not None and kfs[j].size == kf.size:
                 ablated.append(("other subject's keyframe", kfs[j], {}))
             for name, key, kw in ablated:
-                score(f"ablation: {name}", model_run(model, key, later, **kw), refs)
-                if gated:
-                    checked = model_run(model, key, later, subject_check=True, **kw)
-                    score(f"ablation: {name} + subject check", checked, refs)
+                both(f"ablation: {name}", key, later, refs, **kw)
         flow_row = rows["flow-mask (DIS warp of the keyframe mask)"][-1][0]
         log(f"{clip.name}: flashvid-rt IoU {rows['flashvid-rt'][-1][0]:.3f}, flow-mask {flow_row:.3f}")
     return {

@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "selection_videos": [],
     "selection_frames": 20,
     "selection_min_iou": 0.9,
+    "snapshots": False,
 }
 
 
@@ -453,10 +454,20 @@ def train(
             mod.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s / cfg["steps"], 1.0)))
-    )
     step, best, history, elapsed = 0, -float("inf"), [], 0.0
+    t_start = time.time()
+
+    def progress(s: int) -> float:
+        """How far the run is, 0..1: by steps, or by time when a time limit would end it sooner (so that the
+        learning rate anneals inside the time given)."""
+        p = s / cfg["steps"]
+        if time_limit_min is not None:
+            p = max(p, (time.time() - t_start) / (time_limit_min * 60))
+        return min(p, 1.0)
+
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * progress(s)))
+    )
     if resume and (out / "last.pt").is_file():
         state = torch.load(out / "last.pt", map_location=dev, weights_only=True)  # tensors and plain types only
         model.load_state_dict(state["model"])
@@ -505,6 +516,8 @@ def train(
     rng = random.Random(cfg["seed"] + step)
     gen = torch.Generator().manual_seed(cfg["seed"] + step)
     t_start = time.time() - elapsed
+    if time_limit_min is not None:  # the time limit counts this session only: a resumed run gets it afresh
+        time_limit_min += elapsed / 60
     bar = tqdm(total=cfg["steps"], initial=step, desc="train", dynamic_ncols=True, mininterval=2.0)
     data = iter(loader)
     stop_reason = "steps"
@@ -558,6 +571,7 @@ def train(
                     "step": step,
                     "time_s": round(time.time() - t_start, 1),
                     "loss": float(total.detach()),
+                    "lr": sched.get_last_lr()[0],
                     "terms": {k: v / frames.shape[1] for k, v in terms_sum.items()},
                     **metrics,
                 }
@@ -577,6 +591,8 @@ def train(
                 meta = {"step": str(step), "val_mse_unknown": f"{metrics['mse_unknown']:.6f}"}
                 meta.update({k: f"{metrics[k]:.4f}" for k in ("real_iou", "real_other_iou") if k in metrics})
                 save_checkpoint(model, out / "best.safetensors", metadata=meta)
+            if cfg["snapshots"]:  # every validated step, to be chosen among elsewhere (e.g. on real footage)
+                save_checkpoint(model, out / f"step_{step:06d}.safetensors", half=True, metadata={"step": str(step)})
             state = {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),

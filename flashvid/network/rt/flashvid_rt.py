@@ -34,9 +34,11 @@ class FlashVidRT(nn.Module):
             the state list stay the same under every engine.
         use_fcm: ``False`` drops the flash branch (the keyframe's 1/16 trimap is added in place instead).
         use_trimap: ``False`` hides the trimap from the network.
-        subject_gate: ``(low, high)`` thresholds of a `SubjectGate` (mobilenetv2 encoder only): the matte fades
-            out where the matted person does not look like the keyframe's subject in its no-flash image; None
-            for none. It has no weights (a run-time setting: any checkpoint takes it or leaves it).
+        subject_gate: ``(low, high)`` or ``(low, high, hold_low, hold_high)`` thresholds of a `SubjectGate`
+            (mobilenetv2 encoder only): the matte fades out where the matted person does not look like the
+            keyframe's subject in its no-flash image; None for none. With hold thresholds the gate's value is
+            one more recurrent state ``[B,1,1,1]``, after the prior's. It has no weights (a run-time setting:
+            any checkpoint takes it or leaves it).
     """
 
     def __init__(
@@ -51,7 +53,7 @@ class FlashVidRT(nn.Module):
         use_trimap: bool = True,
         encoder: str = "mobilenetv2",
         use_prior: bool = True,
-        subject_gate: tuple[float, float] | None = None,
+        subject_gate: tuple[float, ...] | None = None,
     ) -> None:  # defaults: build.py
         super().__init__()
         if encoder == "mobilenetv2":
@@ -137,6 +139,8 @@ class FlashVidRT(nn.Module):
         _, pad = self._small(frame)
         b, h, w = frame.shape[0], pad.shape[2], pad.shape[3]
         shapes = self.decoder.state_shapes(b, h, w) + ([(b, 2, h, w)] if self.use_prior else [])
+        if self.gate is not None and self.gate.holds:
+            shapes.append((b, 1, 1, 1))
         return [torch.zeros(s, device=frame.device, dtype=frame.dtype) for s in shapes]
 
     def forward_aux(self, frame: Tensor, *args: Tensor) -> dict[str, Tensor | list[Tensor]]:
@@ -150,6 +154,7 @@ class FlashVidRT(nn.Module):
         prior = None
         kmask = keyframe.pop() if self.use_prior else None
         kdesc = keyframe.pop() if self.gate is not None else None
+        held = rec.pop() if self.gate is not None and self.gate.holds else None
         if kmask is not None:
             state = rec.pop()
             key = F.interpolate(kmask, size=img.shape[2:], mode="bilinear", align_corners=False)
@@ -161,7 +166,8 @@ class FlashVidRT(nn.Module):
             f4 = self.fcm(f4, *keyframe)
         else:
             f4 = f4 + self.trimap_in(F.interpolate(keyframe[0], size=f4.shape[2:], mode="bilinear"))  # type: ignore[misc]
-        hid, x3, *rec_out = self.decoder(guide, f1, f2, f3, f4, *rec)
+        dec = self.decoder(guide, f1, f2, f3, f4, *rec)
+        hid, x3, rec_out = dec[0], dec[1], list(dec[2:])  # not starred unpacking: dynamo (torch 2.11) made a tuple
         alpha_p, fgr_p, fgr_res, tri = self.heads(hid, x3, img)
         if self.use_prior:
             rec_out.append(torch.cat([alpha_p, torch.ones_like(alpha_p)], dim=1).detach())
@@ -170,9 +176,12 @@ class FlashVidRT(nn.Module):
         alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
         small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
         if self.gate is not None and kdesc is not None:  # the recurrent prior keeps the ungated matte
-            gate, similarity = self.gate(f3, F.avg_pool2d(img, 8), F.avg_pool2d(alpha_p, 8), kdesc)
+            where = alpha_p if prior is None else alpha_p * prior  # where the matte and its prior agree
+            gate, similarity = self.gate(f3, F.avg_pool2d(img, 8), F.avg_pool2d(where, 8), kdesc, held)
             alpha = alpha * gate
             small_out.update(alpha_small=alpha_s * gate, gate=gate, similarity=similarity)
+            if held is not None:
+                rec_out.append(gate.to(held.dtype))
         if prior is not None:
             small_out["prior"] = prior[:, :, :h, :w]
         return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}

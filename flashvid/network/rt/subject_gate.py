@@ -15,16 +15,21 @@ The check compares two appearance descriptors of the subject, each from its mask
   comparison is a dot product); deep features pool a black hoodie with a white print and a grey T-shirt to
   nearly the same vector, their histograms differ.
 
-The similarity is the mean of the two (each 0..1 for a match), and the gate maps it linearly from `low` (0,
-no matte) to `high` (1, the matte as predicted); thresholds in `flashvid.defaults.SUBJECT_GATE`, chosen on
-clips that the evaluation does not use. The keyframe's descriptor comes from its no-flash image (flash light
-changes the features and the colours), the frame's from the matte the network just predicted.
+The similarity is the mean of the two (each 0..1 for a match). The keyframe's descriptor comes from its
+no-flash image (flash light changes the features and the colours), the frame's from where the matte the network
+just predicted and the prior it was given agree (their product: on the first frame the prior is the keyframe's
+own mask, so a matte that strays into the room does not enter the descriptor).
+
+The gate is a Schmitt trigger with soft edges, its value carried from frame to frame: it opens as the similarity
+rises from `low` (0, no matte) to `high` (1, the matte as predicted), and once open it holds while the
+similarity stays above `hold_high`, fading to shut at `hold_low`: ``gate = max(ramp(low, high), min(previous,
+ramp(hold_low, hold_high)))``. A subject confirmed when the take starts is not lost to a frame where they turn
+and the matte strays (on moving composites such frames scored 0.66-0.78 against their own keyframe), while
+another person never opens it (0.74 at most on the held-apart clips) and someone who takes the subject's place
+shuts it (another person averages 0.5). Without hold thresholds the gate has no state: each frame on its own.
+Thresholds in `flashvid.defaults.SUBJECT_GATE`.
 
 A keyframe descriptor of zeros (no no-flash image given, or the check switched off) opens the gate fully.
-
-Opt-in (`flashvid.defaults.SUBJECT_CHECK`): on the held-apart Intel clips it shuts the matte for every other
-person and keeps the subject's, but on moving composites it also shut it for a subject who turned and moved
-(`assets/models/MODEL.md`); a hand-made descriptor is not an identity embedding.
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ class SubjectGate(nn.Module):
 
     `describe(feat [B,C,h,w], image [B,3,h,w] 0..1, mask [B,1,h,w] 0..1) -> [B, CELLS*C + 2*BINS]`, all at 1/8
     of the internal resolution, once per keyframe (zeros for an empty mask); `forward(feat, image, mask,
-    keyframe_desc) -> (gate [B,1,1,1] in 0..1, similarity [B])` per frame.
+    keyframe_desc, previous) -> (gate [B,1,1,1] in 0..1, similarity [B])` per frame, `previous` the last
+    frame's gate [B,1,1,1] (zeros for the first frame; ignored without hold thresholds, `holds` False).
     """
 
     ROWS, COLS = 3, 2
@@ -59,11 +65,21 @@ class SubjectGate(nn.Module):
     HSV_BINS = (12, 4, 6)
     BINS = HSV_BINS[0] * HSV_BINS[1] * HSV_BINS[2]
 
-    def __init__(self, low: float, high: float) -> None:
+    def __init__(self, low: float, high: float, hold_low: float | None = None, hold_high: float | None = None) -> None:
         super().__init__()
         if not high > low:
             raise ValueError(f"the gate's high threshold ({high}) must be above its low one ({low})")
+        if (hold_low is None) != (hold_high is None):
+            raise ValueError("give both hold thresholds or neither")
+        if hold_low is not None and hold_high is not None and not low >= hold_high > hold_low:
+            raise ValueError(f"the hold thresholds ({hold_low}, {hold_high}) must rise and lie at or below {low}")
         self.low, self.high = float(low), float(high)
+        self.hold = None if hold_low is None or hold_high is None else (float(hold_low), float(hold_high))
+
+    @property
+    def holds(self) -> bool:
+        """Whether the gate carries its value from frame to frame (a recurrent state [B,1,1,1])."""
+        return self.hold is not None
 
     @classmethod
     def descriptor_size(cls, channels: int) -> int:
@@ -113,12 +129,18 @@ class SubjectGate(nn.Module):
         prod = desc * keyframe_desc
         return 0.5 * prod[:, :n].sum(dim=1) / self.CELLS + 0.5 * prod[:, n:].sum(dim=1) / 2
 
-    def forward(self, feat: Tensor, image: Tensor, mask: Tensor, keyframe_desc: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, feat: Tensor, image: Tensor, mask: Tensor, keyframe_desc: Tensor, previous: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         # a decision, not a learned layer: no gradient flows through it (square roots and norms of empty cells
         # would give NaN gradients), so training sees the gate as a constant factor
         feat, image, mask, keyframe_desc = (t.detach() for t in (feat, image, mask, keyframe_desc))
         similarity = self.similarity(self.describe(feat, image, mask), keyframe_desc)
         gate = ((similarity - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
+        if self.hold is not None and previous is not None:
+            lo, hi = self.hold
+            held = torch.minimum(previous.detach().reshape(-1), ((similarity - lo) / (hi - lo)).clamp(0.0, 1.0))
+            gate = torch.maximum(gate, held)
         off = keyframe_desc.abs().amax(dim=1) == 0
         gate = torch.where(off, torch.ones_like(gate), gate)
         return gate.view(-1, 1, 1, 1), similarity

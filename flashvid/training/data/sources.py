@@ -227,13 +227,19 @@ class PeopleVideo:
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         if self._data is None:
-            import av
-
             from flashvid.keyframe.person import PersonSegmenter
 
             seg = PersonSegmenter(threads=1)
-            with av.open(str(self.path)) as c:
-                frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+            frames = []
+            cap = cv2.VideoCapture(str(self.path))  # OpenCV, as `video_frames`: training needs no PyAV
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                frames.append(np.ascontiguousarray(bgr[:, :, ::-1]))
+            cap.release()
+            if not frames:
+                raise ValueError(f"{self.path}: no frames could be decoded")
             s = min(1.0, self.max_side / max(frames[0].shape[:2]))
             if s < 1:
                 frames = [cv2.resize(f, (0, 0), fx=s, fy=s, interpolation=cv2.INTER_AREA) for f in frames]
