@@ -234,8 +234,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from flashvid.profile import format_costs, model_costs
 
     torch.manual_seed(0)
-    model = build_model(args.model, args.checkpoint)
-    print(f"{args.model}: {MODELS[args.model].description}")
+    check = args.model == "flashvid-rt" and args.subject_check
+    model = build_model(args.model, args.checkpoint, **({"subject_gate": defaults.SUBJECT_GATE} if check else {}))
+    print(f"{args.model}: {MODELS[args.model].description}" + (" (with its subject check)" if check else ""))
     for w, h in args.size:
         print(format_costs(model_costs(model, h, w), h, w))
     return 0
@@ -732,6 +733,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
     p.add_argument("--checkpoint", help="weights to load (FLOPs do not depend on them)")
     p.add_argument("--size", type=_size, action="append", help="frame size WxH (repeatable; default 1280x720)")
+    p.add_argument(
+        "--subject-check",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.SUBJECT_CHECK,
+        help="flashvid-rt with its subject check, as the app runs it (default "
+        f"{'on' if defaults.SUBJECT_CHECK else 'off'})",
+    )
     p.set_defaults(size=None)
     handlers["info"] = _cmd_info
 
