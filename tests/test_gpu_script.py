@@ -65,7 +65,8 @@ def test_gpu_script_dry_run_keeps_budget_and_leaves_weights(tmp_path: Path) -> N
     assert history and history[-1]["lr"] == pytest.approx(0.0, abs=1e-9)  # annealed inside the time given
     with tarfile.open(out / "snapshots.tar") as tar:
         names = tar.getnames()
-    assert 1 <= len(names) <= 8 and names == sorted(names) and names[-1] == f"step_{history[-1]['step']:06d}.safetensors"
+    last = f"step_{history[-1]['step']:06d}.safetensors"
+    assert 1 <= len(names) <= 8 and names == sorted(names) and names[-1] == last
     from flashvid.network import build_model
 
     model = build_model("flashvid-rt", out / "flashvid-rt.safetensors")  # strict load: a complete checkpoint
