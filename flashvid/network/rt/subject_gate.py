@@ -25,8 +25,9 @@ rises from `low` (0, no matte) to `high` (1, the matte as predicted), and once o
 similarity stays above `hold_high`, fading to shut at `hold_low`: ``gate = max(ramp(low, high), min(previous,
 ramp(hold_low, hold_high)))``. A subject confirmed when the take starts is not lost to a frame where they turn
 and the matte strays (on moving composites such frames scored 0.66-0.78 against their own keyframe), while
-another person never opens it (0.74 at most on the held-apart clips) and someone who takes the subject's place
-shuts it (another person averages 0.5). Without hold thresholds the gate has no state: each frame on its own.
+another person never opens it (0.775 at most over the 20 Intel clips, each against another person's keyframe)
+and someone clearly different who takes the subject's place shuts it (another person averages about 0.5).
+Without hold thresholds the gate has no state: each frame on its own.
 Thresholds in `flashvid.defaults.SUBJECT_GATE`.
 
 A keyframe descriptor of zeros (no no-flash image given, or the check switched off) opens the gate fully.
