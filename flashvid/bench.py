@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from flashvid import defaults
-
 
 @dataclass
 class BenchResult:
@@ -71,12 +69,13 @@ def bench_one(
     warmup: int = 5,
     checkpoint: str | os.PathLike[str] | None = None,
     random_weights: bool = False,
-    subject_check: bool = defaults.SUBJECT_CHECK,
+    subject_check: bool | None = None,
 ) -> BenchResult:
     """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size; the shipped
     weights (or `checkpoint`) unless `random_weights` (speed does not depend on the weights' values); flashvid-rt
-    with its subject check per `subject_check`, as `FlashMatter` runs it."""
+    with its subject check per `subject_check` (None: `defaults.SUBJECT_CHECK`), as `FlashMatter` runs it."""
     from flashvid.engines import build_runner
+    from flashvid.network import subject_check_settings
 
     checkpoint = resolve_weights(model_name, checkpoint, random_weights)
     dev = torch.device(device)
@@ -85,7 +84,7 @@ def bench_one(
     frame = torch.rand(1, 3, height, width, generator=g).to(dev, dtype)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
-    check = subject_check and model_name == "flashvid-rt"
+    gate = subject_check_settings(model_name, subject_check)
     runner = build_runner(
         model_name,
         engine=engine,
@@ -93,13 +92,13 @@ def bench_one(
         device=dev,
         checkpoint=checkpoint,
         example_frame=frame,
-        **({"subject_gate": defaults.SUBJECT_GATE} if check else {}),
+        **gate,
     )
     cuda = dev.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(dev)
     t0 = time.perf_counter()
-    keyframe = runner.encode_keyframe(frame, tri.to(dev, dtype), frame if check else None)
+    keyframe = runner.encode_keyframe(frame, tri.to(dev, dtype), frame if gate else None)
     if cuda:
         torch.cuda.synchronize(dev)
     keyframe_ms = (time.perf_counter() - t0) * 1000
@@ -234,7 +233,7 @@ def bench_rvm_side_by_side(
     warmup: int = 5,
     compiled: bool = True,
     onnx: bool = True,
-    subject_check: bool = defaults.SUBJECT_CHECK,
+    subject_check: bool | None = None,
 ) -> list[dict[str, float | str]]:
     """Median per-frame latency of flashvid-rt and of RobustVideoMatting-MobileNetV3 (`flashvid.bench_rvm`, RVM's
     portrait downsample ratio for the size) at one size, side by side in one run on this device (CPU): eager,
@@ -242,18 +241,18 @@ def bench_rvm_side_by_side(
     models interleaved frame by frame, so each model's best CPU engine can be compared with the other's. Random
     weights for both: speed does not depend on them. flashvid-rt with its subject check per `subject_check`."""
     from flashvid.bench_rvm import RVMMobileNetV3
-    from flashvid.network import build_model
+    from flashvid.network import build_model, subject_check_settings
 
     ratio = 0.375 if max(width, height) <= 1280 else 0.25
     g = torch.Generator().manual_seed(0)
     frame = torch.rand(1, 3, height, width, generator=g)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
-    gate: dict[str, Any] = {"subject_gate": defaults.SUBJECT_GATE} if subject_check else {}
+    gate = subject_check_settings("flashvid-rt", subject_check)
     ours = build_model("flashvid-rt", **gate).eval()
     rvm = RVMMobileNetV3(ratio).eval()
     with torch.inference_mode():
-        kf = ours.encode_keyframe(frame, tri, frame if subject_check else None)  # the check runs as in the app
+        kf = ours.encode_keyframe(frame, tri, frame if gate else None)  # the check runs as in the app
         rec_ours, rec_rvm = ours.initial_state(frame), rvm.initial_state(frame)
         variants: list[tuple[str, Any, Any]] = [("eager", ours, rvm)]
         if compiled:

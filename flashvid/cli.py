@@ -159,6 +159,18 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _add_subject_check(p: argparse.ArgumentParser, what: str) -> None:
+    """`--subject-check / --no-subject-check`; unset (None) is `defaults.SUBJECT_CHECK` for flashvid-rt, off for
+    models without the check (`flashvid.network.subject_check_settings`)."""
+    state = "on" if defaults.SUBJECT_CHECK else "off"
+    p.add_argument(
+        "--subject-check",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"{what} (flashvid-rt's; default {state} for it)",
+    )
+
+
 def _int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -230,13 +242,13 @@ def _device(text: str) -> str:
 def _cmd_info(args: argparse.Namespace) -> int:
     import torch
 
-    from flashvid.network import MODELS, build_model
+    from flashvid.network import MODELS, build_model, subject_check_settings
     from flashvid.profile import format_costs, model_costs
 
     torch.manual_seed(0)
-    check = args.model == "flashvid-rt" and args.subject_check
-    model = build_model(args.model, args.checkpoint, **({"subject_gate": defaults.SUBJECT_GATE} if check else {}))
-    print(f"{args.model}: {MODELS[args.model].description}" + (" (with its subject check)" if check else ""))
+    gate = subject_check_settings(args.model, args.subject_check)
+    model = build_model(args.model, args.checkpoint, **gate)
+    print(f"{args.model}: {MODELS[args.model].description}" + (" (with its subject check)" if gate else ""))
     for w, h in args.size:
         print(format_costs(model_costs(model, h, w), h, w))
     return 0
@@ -356,7 +368,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from flashvid.matter import default_checkpoint
-    from flashvid.network import build_model
+    from flashvid.network import build_model, subject_check_settings
     from flashvid.training.evaluate import (
         closed_form_alphas,
         evaluate,
@@ -395,7 +407,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(f"report: {index} (markdown twin: {index.with_suffix('.md')})")
         return 0
     # flashvid-rt with its subject check built in (open unless a row asks for it, as in FlashMatter)
-    gate = {"subject_gate": defaults.SUBJECT_GATE} if cfg["model"] == "flashvid-rt" else {}
+    gate = subject_check_settings(cfg["model"], True)
     model = build_model(cfg["model"], ckpt, **gate)
     if args.real:
         from flashvid.training.real_eval import evaluate_real, format_real_table
@@ -676,13 +688,7 @@ def _add_matting_args(p: argparse.ArgumentParser) -> None:
         "--internal-size", type=_int_in(64, 2048), help="flashvid-rt internal resolution (long side, 64-2048)"
     )
     p.add_argument("--random-weights", action="store_true", help="untrained weights, for speed tests only")
-    p.add_argument(
-        "--subject-check",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="fade the matte out for anyone who does not look like the keyframe's subject (flashvid-rt's; default "
-        f"{'on' if defaults.SUBJECT_CHECK else 'off'} for it)",
-    )
+    _add_subject_check(p, "fade the matte out for anyone who does not look like the keyframe's subject")
     p.add_argument(
         "--background", default="#00ff00", type=_background, help="image, video, #RRGGBB, blur[:STRENGTH] or none"
     )
@@ -733,13 +739,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--model", choices=sorted(MODELS), default="flashvid-rt")
     p.add_argument("--checkpoint", help="weights to load (FLOPs do not depend on them)")
     p.add_argument("--size", type=_size, action="append", help="frame size WxH (repeatable; default 1280x720)")
-    p.add_argument(
-        "--subject-check",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.SUBJECT_CHECK,
-        help="flashvid-rt with its subject check, as the app runs it (default "
-        f"{'on' if defaults.SUBJECT_CHECK else 'off'})",
-    )
+    _add_subject_check(p, "flashvid-rt with its subject check, as the app runs it")
     p.set_defaults(size=None)
     handlers["info"] = _cmd_info
 
@@ -757,13 +757,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--json", type=_json_out, help="write the results as JSON here")
     p.add_argument("--e2e", action="store_true", help="also time a whole file export (decode to encode)")
     p.add_argument("--compare-rvm", action="store_true", help="flashvid-rt beside RobustVideoMatting-MobileNetV3 (CPU)")
-    p.add_argument(
-        "--subject-check",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.SUBJECT_CHECK,
-        help="flashvid-rt with its subject check, as the app runs it "
-        f"(default {'on' if defaults.SUBJECT_CHECK else 'off'})",
-    )
+    _add_subject_check(p, "flashvid-rt with its subject check, as the app runs it")
     handlers["bench"] = _cmd_bench
 
     p = sub.add_parser("train", help="train a matting network on synthesised flash clips")

@@ -24,7 +24,7 @@ from flashvid import defaults
 from flashvid.assets import path as asset_path
 from flashvid.errors import FlashvidError, InputError
 from flashvid.keyframe import Keyframe
-from flashvid.network import build_model
+from flashvid.network import build_model, subject_check_settings
 
 
 def default_checkpoint(model: str) -> Path | None:
@@ -117,7 +117,7 @@ class FlashMatter:
         if subject_check:  # the gate's operations are in the graph only when asked for (no cost otherwise)
             if model != "flashvid-rt":
                 raise InputError(f"the subject check is flashvid-rt's; {model} has none (leave out --subject-check)")
-            settings.setdefault("subject_gate", defaults.SUBJECT_GATE)
+            settings = {**subject_check_settings(model, True), **settings}
         self.model = build_model(model, self.checkpoint, **settings).to(self.device)
         self.model_name = model
         self.engine = engine

@@ -22,7 +22,7 @@ from flashvid import defaults
 from flashvid.imageio import write_image
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.matter import default_checkpoint
-from flashvid.network import build_model
+from flashvid.network import build_model, subject_check_settings
 from flashvid.training.real_eval import clip_keyframe, flow_mask_run, iou, load_real_clip, model_run
 from flashvid.viz import grid, label, trimap_overlay
 
@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("real_clips.png"))
     args = ap.parse_args()
     ckpt = args.checkpoint or default_checkpoint("flashvid-rt")
-    model = build_model("flashvid-rt", ckpt, **({"subject_gate": defaults.SUBJECT_GATE} if args.subject_check else {}))
+    model = build_model("flashvid-rt", ckpt, **subject_check_settings("flashvid-rt", args.subject_check))
     seg = PersonSegmenter()
     other = None
     if args.keyframe_from:

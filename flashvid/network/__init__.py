@@ -6,6 +6,6 @@ trimap_onehot)`` once and ``alpha, fgr, *rec = model(frame, *keyframe, *rec)`` p
 (bg, unknown, fg).
 """
 
-from flashvid.network.build import MODELS, build_model, load_checkpoint, save_checkpoint
+from flashvid.network.build import MODELS, build_model, load_checkpoint, save_checkpoint, subject_check_settings
 
-__all__ = ["MODELS", "build_model", "load_checkpoint", "save_checkpoint"]
+__all__ = ["MODELS", "build_model", "load_checkpoint", "save_checkpoint", "subject_check_settings"]

@@ -34,6 +34,13 @@ FORMAT = "flashvid-model"
 RUNTIME_KEYS = frozenset({"internal_size", "subject_gate"})
 
 
+def subject_check_settings(model_name: str, subject_check: bool | None = None) -> dict[str, Any]:
+    """`build_model` settings for the subject check: flashvid-rt's gate with `defaults.SUBJECT_GATE` when the
+    check is on (None: `defaults.SUBJECT_CHECK`); nothing for a model without one or with the check off."""
+    check = defaults.SUBJECT_CHECK if subject_check is None else subject_check
+    return {"subject_gate": defaults.SUBJECT_GATE} if check and model_name == "flashvid-rt" else {}
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registered network: its builder, default hyperparameters and a one-line description."""
