@@ -59,7 +59,7 @@ def entry_key(fields: dict[str, Any]) -> str:
 def cached(
     fields: dict[str, Any],
     suffix: str,
-    build: Callable[[Path], None],
+    build: Callable[[Path], object],
     load: Callable[[Path], T],
     folder: Path | None = None,
 ) -> tuple[T, bool]:

@@ -13,12 +13,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flashvid import defaults
 from flashvid.errors import InputError
+from flashvid.spec import CompositorSpec, MatterSpec
 
 if TYPE_CHECKING:
     from flashvid.compose import Background, Compositor
@@ -72,39 +73,39 @@ def make_matter(
     model: str = defaults.MODEL,
     checkpoint: str | os.PathLike[str] | None = None,
     *,
-    engine: str = "eager",
-    device: str = "cpu",
-    precision: str = "fp32",
+    engine: str = defaults.ENGINE,
+    device: str = defaults.DEVICE,
+    precision: str = defaults.PRECISION,
     internal_size: int | None = None,
     random_weights: bool = False,
     subject_check: bool | None = None,
 ) -> FlashMatter:
-    """A `FlashMatter` (see there); `internal_size` sets flashvid-rt's internal resolution."""
-    from flashvid.matter import FlashMatter
-
-    settings: dict[str, Any] = {"internal_size": internal_size} if internal_size else {}
-    return FlashMatter(
+    """A `FlashMatter` (see there and `flashvid.spec.MatterSpec`, which checks every setting)."""
+    return MatterSpec(
         model,
-        checkpoint,
-        engine=engine,
-        device=device,
-        precision=precision,
-        random_weights=random_weights,
-        subject_check=subject_check,
-        **settings,
-    )
+        os.fspath(checkpoint) if checkpoint is not None else None,
+        engine,
+        device,
+        precision,
+        internal_size,
+        subject_check,
+        random_weights,
+    ).build()
 
 
 def make_compositor(
-    background: str | Background | None = "#00ff00", *, despill: float = 0.5, smoothing: float = 0.0
+    background: str | Background | None = defaults.BACKGROUND,
+    *,
+    despill: float = defaults.DESPILL,
+    smoothing: float = defaults.SMOOTHING,
 ) -> Compositor:
     """A `Compositor` over `background`: an image, a video (looped), ``#RRGGBB``, ``blur[:STRENGTH]``, None /
-    ``none`` (transparent), or a ready `Background`."""
-    from flashvid.compose import Background, Compositor
-    from flashvid.video.background import parse_background
+    ``none`` (transparent), or a ready `Background` (see `flashvid.spec.CompositorSpec`)."""
+    from flashvid.compose import Background
 
-    bg = background if isinstance(background, Background) else parse_background(background)
-    return Compositor(bg, despill=despill, smoothing=smoothing)
+    if isinstance(background, Background):
+        return CompositorSpec(None, despill, smoothing).build(background)
+    return CompositorSpec(background, despill, smoothing).build()
 
 
 def matte_video(
@@ -112,21 +113,21 @@ def matte_video(
     output: str | os.PathLike[str] | None = None,
     *,
     keyframe: Keyframe | str | os.PathLike[str] | tuple[np.ndarray, np.ndarray],
-    background: str | Background | None = "#00ff00",
+    background: str | Background | None = defaults.BACKGROUND,
     format: str = "mp4",
     model: str = defaults.MODEL,
     checkpoint: str | os.PathLike[str] | None = None,
-    engine: str = "eager",
-    device: str = "cpu",
-    precision: str = "fp32",
+    engine: str = defaults.ENGINE,
+    device: str = defaults.DEVICE,
+    precision: str = defaults.PRECISION,
     internal_size: int | None = None,
-    band: int | None = None,
-    despill: float = 0.5,
-    smoothing: float = 0.0,
+    band: int | None = defaults.BAND,
+    despill: float = defaults.DESPILL,
+    smoothing: float = defaults.SMOOTHING,
     audio: bool = True,
     live: bool = False,
     sinks: Sequence[Sink] = (),
-    matter: FlashMatter | None = None,
+    matter: FlashMatter | MatterSpec | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     random_weights: bool = False,
@@ -143,7 +144,7 @@ def matte_video(
             inside `input` (`keyframe_from_video`).
         background, despill, smoothing: the compositor's settings (see `make_compositor`).
         model, checkpoint, engine, device, precision, internal_size, random_weights, subject_check: the
-            matter's (see `make_matter`); or pass a ready `matter` to reuse a built engine.
+            matter's (see `make_matter`); or pass a `MatterSpec`, or a ready `matter` to reuse a built engine.
         live: drop frames to stay current (cameras) instead of matting every frame (files).
         sinks: further sinks (a preview, a virtual camera, UDP).
         progress: ``progress(done, total)`` after each frame (total 0 when unknown).
@@ -169,6 +170,8 @@ def matte_video(
         if not isinstance(input, (str, os.PathLike)):
             raise InputError("keyframe='auto' needs a video file as the input (it looks for a flash burst in it)")
         keyframe = keyframe_from_video(input)[0]
+    if band is not None:
+        defaults.BAND_RANGE.check(band, "band")
     kf = open_keyframe(keyframe, band=band)
     compositor = make_compositor(background, despill=despill, smoothing=smoothing)
     source = open_source(input)
@@ -183,6 +186,8 @@ def matte_video(
             random_weights=random_weights,
             subject_check=subject_check,
         )
+    elif isinstance(matter, MatterSpec):
+        matter = matter.build()
     matter.set_keyframe(kf)
     total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
     all_sinks = list(sinks)

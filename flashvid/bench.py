@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from flashvid import defaults
+from flashvid.spec import MatterSpec
+
 
 @dataclass
 class BenchResult:
@@ -62,29 +65,44 @@ def bench_one(
     width: int,
     height: int,
     *,
-    engine: str = "eager",
-    precision: str = "fp32",
-    device: str = "cpu",
+    engine: str = defaults.ENGINE,
+    precision: str = defaults.PRECISION,
+    device: str = defaults.DEVICE,
     frames: int = 50,
     warmup: int = 5,
     checkpoint: str | os.PathLike[str] | None = None,
     random_weights: bool = False,
     subject_check: bool | None = None,
 ) -> BenchResult:
-    """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size; the shipped
-    weights (or `checkpoint`) unless `random_weights` (speed does not depend on the weights' values); flashvid-rt
-    with its subject check per `subject_check` (None: `defaults.SUBJECT_CHECK`), as `FlashMatter` runs it."""
-    from flashvid.engines import build_runner
-    from flashvid.network import subject_check_settings
+    """`bench_spec` of the `MatterSpec` these arguments describe."""
+    spec = MatterSpec(
+        model_name,
+        os.fspath(checkpoint) if checkpoint is not None else None,
+        engine,
+        device,
+        precision,
+        subject_check=subject_check,
+        random_weights=random_weights,
+    )
+    return bench_spec(spec, width, height, frames=frames, warmup=warmup)
 
-    checkpoint = resolve_weights(model_name, checkpoint, random_weights)
+
+def bench_spec(spec: MatterSpec, width: int, height: int, *, frames: int = 50, warmup: int = 5) -> BenchResult:
+    """Time `frames` per-frame calls (after `warmup`) of one model / engine / precision / size as `spec` says;
+    the shipped weights (or its checkpoint) unless it asks for random weights (speed does not depend on the
+    weights' values); with the subject check as `FlashMatter` runs it."""
+    from flashvid.engines import build_runner
+
+    model_name, engine, precision, device = spec.model, spec.engine, spec.precision, spec.device
+    checkpoint = resolve_weights(model_name, spec.checkpoint, spec.random_weights)
     dev = torch.device(device)
     dtype = _dtype(precision)
     g = torch.Generator().manual_seed(0)
     frame = torch.rand(1, 3, height, width, generator=g).to(dev, dtype)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
-    gate = subject_check_settings(model_name, subject_check)
+    settings = spec.model_settings()
+    gate = "subject_gate" in settings
     runner = build_runner(
         model_name,
         engine=engine,
@@ -92,7 +110,7 @@ def bench_one(
         device=dev,
         checkpoint=checkpoint,
         example_frame=frame,
-        **gate,
+        **settings,
     )
     cuda = dev.type == "cuda"
     if cuda:
@@ -168,9 +186,9 @@ def bench_file_pipeline(
     width: int,
     height: int,
     *,
-    engine: str = "eager",
-    precision: str = "fp32",
-    device: str = "cpu",
+    engine: str = defaults.ENGINE,
+    precision: str = defaults.PRECISION,
+    device: str = defaults.DEVICE,
     frames: int = 60,
     checkpoint: str | os.PathLike[str] | None = None,
     random_weights: bool = False,
@@ -248,8 +266,8 @@ def bench_rvm_side_by_side(
     frame = torch.rand(1, 3, height, width, generator=g)
     tri = torch.zeros(1, 3, height, width)
     tri[:, 1] = 1.0
-    gate = subject_check_settings("flashvid-rt", subject_check)
-    ours = build_model("flashvid-rt", **gate).eval()
+    gate = subject_check_settings(defaults.MODEL, subject_check)
+    ours = build_model(defaults.MODEL, **gate).eval()
     rvm = RVMMobileNetV3(ratio).eval()
     with torch.inference_mode():
         kf = ours.encode_keyframe(frame, tri, frame if gate else None)  # the check runs as in the app
@@ -281,3 +299,15 @@ def bench_rvm_side_by_side(
                     fn()
                     times[name].append((time.perf_counter() - t0) * 1000)
     return [{"model": name, "size": f"{width}x{height}", "median_ms": float(np.median(t))} for name, t in times.items()]
+
+
+def rvm_summary(rows: list[dict[str, float | str]], width: int, height: int) -> str:
+    """One line from `bench_rvm_side_by_side`'s rows: flashvid-rt's latency over RVM's, engine by engine, and best
+    engine against best engine."""
+    ours = {str(r["model"]).split()[1]: float(r["median_ms"]) for r in rows if "flashvid" in str(r["model"])}
+    rvm = {str(r["model"]).split()[1]: float(r["median_ms"]) for r in rows if "RVM" in str(r["model"])}
+    same = ", ".join(f"{k} {ours[k] / rvm[k]:.2f}x" for k in ours if k in rvm)
+    return (
+        f"{width}x{height}  flashvid-rt / RVM latency: {same}; best engine against best engine "
+        f"{min(ours.values()) / min(rvm.values()):.2f}x"
+    )

@@ -1,28 +1,69 @@
-"""Every user-facing default and choice list, in one place. The CLI, the library and the studio read them here."""
+"""Every user-facing default, range and choice list, in one place. The CLI, the library and the studio read them
+here (through `flashvid.spec`'s `MatterSpec` / `CompositorSpec` and the studio's settings table); a test holds
+that they agree."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive range of a number setting, with the step a control moves by."""
+
+    low: float
+    high: float
+    step: float = 1
+
+    def check(self, value: float, name: str) -> None:
+        """Raise `flashvid.errors.InputError` naming `name` when `value` is not a finite number inside the range."""
+        from flashvid.errors import InputError
+
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{name}={value!r}: give a number from {self.low:g} to {self.high:g}")
+        if not (self.low <= value <= self.high):
+            raise InputError(f"{name}={value!r} is out of range: give {self.low:g} to {self.high:g}")
+
+
 #: The model FlashMatter, the CLI and the studio use unless told otherwise.
 MODEL = "flashvid-rt"
-#: Confident flash-ratio threshold for the segmenter's points (the authors use 0.7).
+#: Confident flash-ratio threshold for the segmenter's points (the authors use 0.7), and its range.
 RATIO_THRESHOLD = 0.7
+RATIO_THRESHOLD_RANGE = Range(0.05, 0.99, 0.05)
+#: The keyframe trimap's unknown band in pixels: None (auto) is 3.5 % of the image's shorter side.
+BAND: int | None = None
+BAND_RANGE = Range(1, 1000, 1)
 #: flashvid-rt's internal resolution (long side, pixels); the guided filter lifts the matte to the frame's size.
 INTERNAL_SIZE = 384
+INTERNAL_SIZE_RANGE = Range(128, 2048, 32)
+#: The compositor: edge despill (how much of the network's foreground colour replaces the frame's at partial
+#: alpha), temporal smoothing of alpha, and the background.
+DESPILL = 1.0
+DESPILL_RANGE = Range(0.0, 1.0, 0.01)
+SMOOTHING = 0.0
+SMOOTHING_RANGE = Range(0.0, 0.95, 0.01)
+BACKGROUND = "#00ff00"
+#: `blur` without a strength, and the strengths accepted (Gaussian sigma in pixels).
+BLUR_STRENGTH = 20.0
+BLUR_RANGE = Range(0.5, 200.0, 1)
 #: flashvid-rt's subject check (flashvid.network.rt.subject_gate): (low, high, hold_low, hold_high) appearance
 #: similarity of the matted person to the keyframe's subject. The gate opens from `low` (no matte) to `high` (the
-#: whole matte) and, once open, holds down to `hold_high`, shut at `hold_low`. (low, high) were chosen on the 14
-#: Intel clips the evaluation does not use (every other frame of 30, the shipped weights' mattes): the same person
-#: scored 0.818 at worst, another person 0.47 on average, 0.786 at most; the ramp spans that gap. The hold lies
-#: between another person's mean (about 0.5) and the lowest a confirmed subject scored on moving composites (0.663).
+#: whole matte) and, once open, holds down to `hold_high`, shut at `hold_low`. How they were chosen, and what they
+#: measure on which clips, is in the model card (assets/models/MODEL.md).
 SUBJECT_GATE = (0.785, 0.815, 0.60, 0.65)
-#: Whether flashvid-rt's subject check runs unless told otherwise. On: with its hold it keeps the keyframe's own
-#: subject on every real clip and moving composite of the evaluation and shuts the matte for anyone else
-#: (assets/models/MODEL.md); ~1 ms per 720p frame on the CPU.
+#: Whether flashvid-rt's subject check runs unless told otherwise (the model card says why).
 SUBJECT_CHECK = True
 #: Inference engines (flashvid.engines registers one each) and numeric precisions.
 ENGINES = ("eager", "compiled", "onnx", "tensorrt", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")
 DEVICES = ("cpu", "cuda")
+#: How the library and the CLI run a model unless told otherwise (eager is the reference); the studio starts on
+#: `STUDIO_ENGINE`, which measures the engines once per machine and keeps the fastest.
+ENGINE = "eager"
+STUDIO_ENGINE = "auto"
+DEVICE = "cpu"
+PRECISION = "fp32"
 #: File suffixes read as video and as still images.
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")

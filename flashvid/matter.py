@@ -24,7 +24,9 @@ from flashvid import defaults
 from flashvid.assets import path as asset_path
 from flashvid.errors import FlashvidError, InputError
 from flashvid.keyframe import Keyframe
-from flashvid.network import build_model, subject_check_settings
+from flashvid.network import build_model
+from flashvid.network.interface import KeyframeTensors, RecurrentState
+from flashvid.spec import MatterSpec
 
 
 def default_checkpoint(model: str) -> Path | None:
@@ -76,55 +78,64 @@ class FlashMatter:
         precision: ``"fp32"``, ``"fp16"`` (CUDA) or ``"bf16"``.
         subject_check: fade the matte out when the person in the frame does not look like the keyframe's subject
             (flashvid-rt's `SubjectGate`, from the keyframe's no-flash image); False mattes whoever is there; None
-            (the default) is `flashvid.defaults.SUBJECT_CHECK` for flashvid-rt and False for models without one.
+            (the default) is `flashvid.defaults.SUBJECT_CHECK` for a model that has one, else False.
+        spec: all of the above as one `flashvid.spec.MatterSpec` (then the arguments before it are not read).
         **settings: model settings, e.g. ``internal_size=512`` for flashvid-rt, or ablations (``use_fcm``).
     """
 
     def __init__(
         self,
-        model: str = "flashvid-rt",
+        model: str = defaults.MODEL,
         checkpoint: str | os.PathLike[str] | None = None,
-        engine: str = "eager",
-        device: str | torch.device = "cpu",
-        precision: str = "fp32",
+        engine: str = defaults.ENGINE,
+        device: str | torch.device = defaults.DEVICE,
+        precision: str = defaults.PRECISION,
         random_weights: bool = False,
         subject_check: bool | None = None,
+        *,
+        spec: MatterSpec | None = None,
         **settings: Any,
     ) -> None:
         from flashvid.engines import get_engine
         from flashvid.engines.base import EngineError
 
-        self._engine = get_engine(engine)
-        self.device = torch.device(device)
+        if spec is None:
+            spec = MatterSpec(
+                model,
+                os.fspath(checkpoint) if checkpoint is not None else None,
+                engine,
+                str(device),
+                precision,
+                settings.pop("internal_size", None),
+                subject_check,
+                random_weights,
+            )
+        self.spec = spec
+        self._engine = get_engine(spec.engine)
+        self.device = torch.device(spec.device)
         ok, why = self._engine.available(self.device)
         if not ok:
-            raise EngineError(f"engine {engine} cannot run here: {why}")
-        self.precision = precision
-        if random_weights and checkpoint is not None:
-            raise InputError("give either a checkpoint or random_weights=True (--random-weights), not both")
-        self.checkpoint = checkpoint if checkpoint is not None or random_weights else default_checkpoint(model)
-        if self.checkpoint is None and not random_weights:
-            from flashvid.errors import CheckpointError
+            raise EngineError(f"engine {spec.engine} cannot run here: {why}")
+        self.precision = spec.precision
+        self.checkpoint: str | os.PathLike[str] | None = spec.checkpoint
+        if self.checkpoint is None and not spec.random_weights:
+            self.checkpoint = default_checkpoint(spec.model)
+            if self.checkpoint is None:
+                from flashvid.errors import CheckpointError
 
-            expected = asset_path("models", f"{model}.safetensors")
-            raise CheckpointError(
-                f"{expected}: no weights for {model}; give --checkpoint PATH (or --random-weights for speed tests)"
-            )
-        self.random_weights = random_weights
-        if subject_check is None:
-            subject_check = defaults.SUBJECT_CHECK and model == "flashvid-rt"
-        self.subject_check = subject_check
-        if subject_check:  # the gate's operations are in the graph only when asked for (no cost otherwise)
-            if model != "flashvid-rt":
-                raise InputError(f"the subject check is flashvid-rt's; {model} has none (leave out --subject-check)")
-            settings = {**subject_check_settings(model, True), **settings}
-        self.model = build_model(model, self.checkpoint, **settings).to(self.device)
-        self.model_name = model
-        self.engine = engine
+                expected = asset_path("models", f"{spec.model}.safetensors")
+                raise CheckpointError(
+                    f"{expected}: no weights for {spec.model}; give --checkpoint PATH (or --random-weights for speed "
+                    "tests)"
+                )
+        self.random_weights = spec.random_weights
+        self.subject_check = spec.subject_check_on  # the gate is in the graph only when asked for (no cost otherwise)
+        self.model = build_model(spec.model, self.checkpoint, **{**spec.model_settings(), **settings}).to(self.device)
+        self.model_name = spec.model
+        self.engine = spec.engine
         self.runner: Any = None
-        self._keyframe: tuple[torch.Tensor, ...] | None = None
-        self._rec: list[torch.Tensor] | None = None
-        self._shape: torch.Size | None = None
+        self._keyframe: KeyframeTensors | None = None
+        self._rec: RecurrentState | None = None
         self.keyframe: Keyframe | None = None
 
     @torch.inference_mode()
@@ -136,7 +147,7 @@ class FlashMatter:
         noflash = to_tensor(keyframe.noflash, self.device) if self.subject_check else None
         if self.runner is None:
             self.runner = self._engine.build(self.model, flash, self.precision, self.device)
-        self._keyframe = tuple(self.runner.encode_keyframe(flash, tri, noflash))
+        self._keyframe = KeyframeTensors(tuple(self.runner.encode_keyframe(flash, tri, noflash)))
         self.keyframe = keyframe
         self.reset()
 
@@ -152,10 +163,10 @@ class FlashMatter:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise InputError(f"frame must be H x W x 3 uint8 RGB, got {frame.dtype} {frame.shape}")
         x = to_tensor(frame, self.device)
-        if self._rec is None or self._shape != x.shape:
-            self._rec = self.runner.initial_state(x)
-            self._shape = x.shape
-        alpha, fgr, *self._rec = self.runner(x, *self._keyframe, *self._rec)
+        if self._rec is None or not self._rec.fits(x):
+            self._rec = RecurrentState(self.runner.initial_state(x), tuple(x.shape))
+        alpha, fgr, *rec = self.runner(x, *self._keyframe.flat, *self._rec.flat)  # the engine boundary: flat lists
+        self._rec.tensors = rec
         return Matte(
             alpha=alpha[0, 0].float().cpu().numpy(),
             fgr=fgr[0].permute(1, 2, 0).float().cpu().numpy(),

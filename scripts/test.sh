@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh .venv-test dev
 .venv-test/bin/ruff check .
-.venv-test/bin/mypy   # flashvid/ (pyproject [tool.mypy])
+.venv-test/bin/python scripts/typecheck.py   # flashvid with its engines/ and ui/ in place (see the script)
 # every test, the slow ones too (a plain `pytest` leaves out those marked slow)
 QT_QPA_PLATFORM=offscreen .venv-test/bin/python -m pytest -m "slow or not slow"

@@ -195,10 +195,10 @@ def test_shipped_model_drops_someone_else_and_keeps_its_subject(shared_data: Pat
 
 
 def test_cli_subject_check_flag_reaches_the_matter() -> None:
-    from flashvid.cli import _matter_from_args, build_parser
+    from flashvid.cli import build_parser, matter_spec
 
     parser, _ = build_parser()
     base = ["export", "--input", "in.mp4", "--flash", "f.png", "--noflash", "n.png", "--out", "o", "--random-weights"]
     for extra, want in (([], defaults.SUBJECT_CHECK), (["--subject-check"], True), (["--no-subject-check"], False)):
         args = parser.parse_args([*base, *extra])
-        assert _matter_from_args(args).subject_check is want, extra
+        assert matter_spec(args).build().subject_check is want, extra

@@ -4,6 +4,7 @@ is added in one place. Defaults come from `flashvid.defaults` where the library 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,20 @@ class Setting:
     choices: tuple[str, ...] = field(default_factory=tuple)
     special: str = ""  # text shown at the minimum of a spin box ("auto")
     tip: str = ""
+    scale: float = 1  # the control shows the library's value times this (percent sliders: 100)
+
+    def library_value(self, shown: float) -> float:
+        """The library's value of what the control shows."""
+        return shown / self.scale
+
+
+def _range(r: defaults.Range, scale: float = 1, auto: bool = False, whole: bool = False) -> dict[str, Any]:
+    """A control's low / high / step from a library range (`auto`: one step below the range's low means "auto";
+    `whole`: an integer control, its ends rounded inwards)."""
+    low, high = r.low * scale - (r.step * scale if auto else 0), r.high * scale
+    if whole:
+        low, high = math.ceil(low), math.floor(high)
+    return {"low": low, "high": high, "step": r.step * scale, "scale": scale}
 
 
 def devices() -> tuple[str, ...]:
@@ -49,15 +64,23 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("colour", "image...", "video...", "blur", "transparent"),
         tip="What replaces the room behind you",
     ),
-    Setting("colour", "colour", "text", "#00ff00", tip="Background colour as #RRGGBB (green suits chroma keys)"),
-    Setting("blur", "blur strength", "slider", 20, 1, 60, tip="How much the real room is blurred (blur background)"),
+    Setting(
+        "colour", "colour", "text", defaults.BACKGROUND, tip="Background colour as #RRGGBB (green suits chroma keys)"
+    ),
+    Setting(
+        "blur",
+        "blur strength",
+        "slider",
+        int(defaults.BLUR_STRENGTH),
+        **_range(defaults.BLUR_RANGE, whole=True),
+        tip="How much the real room is blurred (blur background)",
+    ),
     Setting(
         "band",
         "trimap band (px)",
         "int",
-        0,
-        0,
-        200,
+        0,  # the "auto" entry: defaults.BAND (None)
+        **_range(defaults.BAND_RANGE, auto=True, whole=True),
         special="auto",
         tip="Width of the uncertain edge band around you; wider helps hair, narrower keeps edges crisp",
     ),
@@ -66,13 +89,25 @@ SETTINGS: tuple[Setting, ...] = (
         "ratio threshold",
         "float",
         defaults.RATIO_THRESHOLD,
-        0.3,
-        0.95,
-        0.05,
+        **_range(defaults.RATIO_THRESHOLD_RANGE),
         tip="How strongly the flash must light a spot for it to count as you",
     ),
-    Setting("smooth", "temporal smoothing", "slider", 0, 0, 95, tip="Steadier edges over time, at the cost of lag"),
-    Setting("despill", "despill", "slider", 100, 0, 100, tip="Removes the old background's colour from your edges"),
+    Setting(
+        "smooth",
+        "temporal smoothing",
+        "slider",
+        round(defaults.SMOOTHING * 100),
+        **_range(defaults.SMOOTHING_RANGE, 100, whole=True),
+        tip="Steadier edges over time, at the cost of lag",
+    ),
+    Setting(
+        "despill",
+        "despill",
+        "slider",
+        round(defaults.DESPILL * 100),
+        **_range(defaults.DESPILL_RANGE, 100, whole=True),
+        tip="Removes the old background's colour from your edges",
+    ),
     Setting(
         "model",
         "model",
@@ -85,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
         "device",
         "device",
         "choice",
-        "cpu",
+        defaults.DEVICE,
         choices=devices(),
         tip="Where the network runs: the processor (cpu) or an NVIDIA graphics card (cuda:N)",
     ),
@@ -93,7 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
         "engine",
         "engine",
         "choice",
-        "auto",
+        defaults.STUDIO_ENGINE,
         choices=defaults.ENGINES,
         tip="How the network runs: auto measures the engines this device has once and keeps the fastest",
     ),
@@ -101,7 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
         "precision",
         "precision",
         "choice",
-        "fp32",
+        defaults.PRECISION,
         choices=defaults.PRECISIONS,
         tip="fp16 needs an NVIDIA GPU; bf16 is faster on some CPUs",
     ),
@@ -110,9 +145,7 @@ SETTINGS: tuple[Setting, ...] = (
         "internal resolution",
         "int",
         defaults.INTERNAL_SIZE,
-        128,
-        1024,
-        32,
+        **_range(defaults.INTERNAL_SIZE_RANGE, whole=True),
         tip="The size the network works at; lower is faster, higher keeps more detail",
     ),
     Setting(

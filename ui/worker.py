@@ -13,116 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from flashvid.compose import Compositor
-from flashvid.keyframe import Keyframe
-from flashvid.matter import FlashMatter
+from flashvid.video.live import LockedMatter, SinkSet
 from flashvid.video.pipeline import RunStats, run
 from flashvid.video.sinks import Sink, SinkFrame
-from flashvid.video.sources import Frame, VideoFile
-
-
-class LockedMatter:
-    """A `FlashMatter` shared between the worker (process) and the GUI (set_keyframe, swap)."""
-
-    def __init__(self, matter: FlashMatter) -> None:
-        self.matter = matter
-        self.lock = threading.Lock()
-
-    def process(self, image):
-        with self.lock:
-            return self.matter.process(image)
-
-    def set_keyframe(self, kf: Keyframe) -> None:
-        with self.lock:
-            self.matter.set_keyframe(kf)
-
-    def swap(self, matter: FlashMatter) -> None:
-        """Replace the matter (another model, engine or precision) between two frames."""
-        with self.lock:
-            self.matter = matter
-
-
-class SinkSet(Sink):
-    """Sinks that can be added and removed while frames flow; a failing sink is removed and reported."""
-
-    def __init__(self) -> None:
-        self.sinks: list[Sink] = []
-        self.lock = threading.Lock()
-        self.errors: list[tuple[Sink, BaseException]] = []
-
-    def add(self, sink: Sink) -> None:
-        with self.lock:
-            self.sinks.append(sink)
-
-    def remove(self, sink: Sink) -> None:
-        with self.lock:
-            if sink in self.sinks:
-                self.sinks.remove(sink)
-
-    def write(self, out: SinkFrame) -> None:
-        with self.lock:
-            sinks = list(self.sinks)
-        for s in sinks:
-            try:
-                s.write(out)
-            except Exception as exc:  # noqa: BLE001 - one broken output must not stop the stream; reported
-                self.remove(s)
-                self.errors.append((s, exc))
-
-
-class RebasedSink(Sink):
-    """Wraps a sink so the times it receives start at 0 (a recording started mid-stream gets its own clock)."""
-
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
-        self.t0: float | None = None
-
-    def write(self, out: SinkFrame) -> None:
-        from dataclasses import replace
-
-        self.t0 = out.time if self.t0 is None else self.t0
-        self.sink.write(replace(out, time=out.time - self.t0))
-
-    def close(self) -> None:
-        self.sink.close()
-
-    def abort(self) -> None:
-        self.sink.abort()
-
-
-class Paced:
-    """Plays a video file at its own frame rate (as a camera would deliver it), from `start` seconds, looping.
-    `position` is the time (s) of the newest frame handed out."""
-
-    def __init__(self, video: VideoFile, loop: bool = True, start: float = 0.0) -> None:
-        self.video, self.loop, self.start = video, loop, start
-        self.width, self.height, self.fps = video.width, video.height, video.fps
-        self.rate = getattr(video, "rate", video.fps)
-        self.position = start
-
-    def __iter__(self) -> Iterator[Frame]:
-        index, t0 = 0, time.perf_counter()
-        offset, start = 0.0, self.start
-        while True:
-            last = start
-            for f in self.video.frames_from(start):
-                due = t0 + offset + (f.time - start)
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                self.position = f.time
-                yield Frame(f.image, offset + f.time - start, index)
-                index += 1
-                last = f.time
-            if not self.loop:
-                return
-            offset += last - start + 1.0 / max(self.video.fps, 1.0)
-            start = 0.0
+from flashvid.video.sources import Frame
 
 
 class MattingWorker(QThread):

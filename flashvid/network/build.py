@@ -35,19 +35,30 @@ RUNTIME_KEYS = frozenset({"internal_size", "subject_gate"})
 
 
 def subject_check_settings(model_name: str, subject_check: bool | None = None) -> dict[str, Any]:
-    """`build_model` settings for the subject check: flashvid-rt's gate with `defaults.SUBJECT_GATE` when the
+    """`build_model` settings for the subject check: the model's gate with `defaults.SUBJECT_GATE` when the
     check is on (None: `defaults.SUBJECT_CHECK`); nothing for a model without one or with the check off."""
     check = defaults.SUBJECT_CHECK if subject_check is None else subject_check
-    return {"subject_gate": defaults.SUBJECT_GATE} if check and model_name == "flashvid-rt" else {}
+    spec = MODELS.get(model_name)
+    return {"subject_gate": defaults.SUBJECT_GATE} if check and spec is not None and spec.subject_check else {}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered network: its builder, default hyperparameters and a one-line description."""
+    """A registered network: its builder, default hyperparameters, a one-line description and its abilities.
+
+    Attributes:
+        subject_check: the model can carry the subject check (its ``subject_gate`` setting).
+        internal_size: the model runs at a settable internal resolution (its ``internal_size`` setting).
+        ships_weights: flashvid ships trained weights for it (assets/models/NAME.safetensors); a model that
+            ships none needs a checkpoint from the user.
+    """
 
     builder: Callable[..., nn.Module]
     defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    subject_check: bool = False
+    internal_size: bool = False
+    ships_weights: bool = False
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -68,6 +79,9 @@ MODELS: dict[str, ModelSpec] = {
         },
         "real-time: ImageNet MobileNetV2 encoder (shared by frame and flash), cross-attention FCM at 1/16, "
         "propagated subject prior, ConvGRU decoder, deep guided filter",
+        subject_check=True,
+        internal_size=True,
+        ships_weights=True,
     ),
     "dfm-official": ModelSpec(
         DeepFlashMatting,

@@ -17,11 +17,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 
+from flashvid.keyframe.trimap import trimap_onehot
 from flashvid.training.data.clips import Clip
 from flashvid.training.metrics import SCALES, all_metrics, unknown_region
-from flashvid.training.train import clip_tensors
+from flashvid.training.run import run_frames
 
 
 def backward_flow(frame: np.ndarray, keyframe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,19 +58,11 @@ def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
     return out
 
 
-@torch.inference_mode()
 def model_alphas(model: Any, clip: Clip, subject_check: bool = False) -> list[np.ndarray]:
     """The model's alphas H x W float32 0..1 for `clip`'s frames; with `subject_check` its keyframe's no-flash
     image goes in too, as in `FlashMatter` (a model with a subject gate checks who it mattes)."""
-    t = clip_tensors(clip)
-    noflash = torch.from_numpy(clip.noflash).permute(2, 0, 1).float()[None] / 255.0 if subject_check else None
-    kf = model.encode_keyframe(t["flash"][None], t["trimap"][None], noflash)
-    rec = model.initial_state(t["frames"][:1])
-    out = []
-    for i in range(t["frames"].shape[0]):
-        alpha, _, *rec = model(t["frames"][i : i + 1], *kf, *rec)
-        out.append(alpha[0, 0].numpy())
-    return out
+    noflash = clip.noflash if subject_check else None
+    return run_frames(model, clip.flash, trimap_onehot(clip.trimap), clip.frames, noflash=noflash)
 
 
 def evaluate(methods: dict[str, Any], clips: list[Clip]) -> dict[str, dict[str, dict[str, float]]]:

@@ -34,10 +34,10 @@ from flashvid import defaults
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.keyframe.prior import srgb_to_linear
-from flashvid.matter import to_tensor
 from flashvid.training.data.people import someone_else
 from flashvid.training.data.synth import FlashLight, render_flash
 from flashvid.training.evaluate import backward_flow
+from flashvid.training.run import run_frames
 
 
 @dataclass
@@ -106,7 +106,6 @@ def clip_keyframe(clip: RealClip) -> Keyframe:
     return make_keyframe(clip.flash, clip.frames[0], names=(f"{clip.name} flash", f"{clip.name} frame 0"))
 
 
-@torch.inference_mode()
 def model_run(
     model: Any,
     kf: Keyframe,
@@ -118,21 +117,9 @@ def model_run(
     """Alphas H x W float32 of `frames` matted against `kf` (optionally with its keyframe tensors transformed, or
     another one-hot trimap 3 x H x W given; with `subject_check` the keyframe's no-flash image goes in as it does
     in `FlashMatter`)."""
-    to_t = lambda a: to_tensor(a, "cpu")  # noqa: E731
     tri = kf.trimap_onehot() if trimap_override is None else trimap_override
-    noflash = to_t(kf.noflash) if subject_check else None
-    keyframe = tuple(model.encode_keyframe(to_t(kf.flash), torch.from_numpy(tri)[None], noflash))
-    if transform is not None:
-        keyframe = transform(keyframe)
-    rec = None
-    out = []
-    for f in frames:
-        x = to_t(f)
-        if rec is None:
-            rec = model.initial_state(x)
-        alpha, _, *rec = model(x, *keyframe, *rec)
-        out.append(alpha[0, 0].numpy())
-    return out
+    noflash = kf.noflash if subject_check else None
+    return run_frames(model, kf.flash, tri, frames, noflash=noflash, transform=transform)
 
 
 def flow_mask_run(kf: Keyframe, frames: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -33,11 +33,13 @@ import numpy as np
 import torch
 
 from flashvid.keyframe.trimap import make_trimap, trimap_onehot
+from flashvid.training.config import TrainConfig
 from flashvid.training.data.clips import Clip, box_prompt_mask, make_clip
 from flashvid.training.data.people import subject_of
 from flashvid.training.data.synth import FlashLight
 from flashvid.training.metrics import SCALES, all_metrics
 from flashvid.training.real_eval import iou
+from flashvid.training.run import run_frames
 
 METRICS = ("MSE", "SAD", "Grad", "Conn")
 #: the paper's tables (supplementary, Tables 1-4): MSE, SAD, Grad, Conn on its own test set
@@ -104,7 +106,7 @@ class CompositeSet:
     """Held-apart clips rebuilt on demand from (foreground, background, seed), so a clip's keyframe can be
     rendered again with another pose, another flash or another subject over the same background."""
 
-    def __init__(self, cfg: dict[str, Any], clips: int, size: int, frames: int, seed: int = 0) -> None:
+    def __init__(self, cfg: TrainConfig, clips: int, size: int, frames: int, seed: int = 0) -> None:
         from flashvid.training.train import load_sources, validation_backgrounds
 
         _, self.fgs, bgs = load_sources(cfg)
@@ -127,26 +129,13 @@ class CompositeSet:
         )
 
 
-@torch.inference_mode()
 def run_model(model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any) -> list[np.ndarray]:
     """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255)."""
-
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0
-
     h, w = frames[0].shape[:2]
     if flash.shape[:2] != (h, w):
         flash = cv2.resize(flash, (w, h), interpolation=cv2.INTER_AREA)
         trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
-    kf = model.encode_keyframe(t(flash), torch.from_numpy(trimap_onehot(trimap))[None])
-    rec = None
-    out = []
-    for f in frames:
-        x = t(f)
-        rec = model.initial_state(x) if rec is None else rec
-        alpha, _, *rec = model(x, *kf, *rec)
-        out.append(alpha[0, 0].numpy())
-    return out
+    return run_frames(model, flash, trimap_onehot(trimap), frames)
 
 
 def scores(preds: Sequence[np.ndarray], gts: Any) -> list[dict[str, float]]:
@@ -322,7 +311,7 @@ def table_trained(
     }
 
 
-def row_config(base: dict[str, Any], table: int, name: str, steps: int) -> dict[str, Any]:
+def row_config(base: TrainConfig, table: int, name: str, steps: int) -> TrainConfig:
     """The training config of one trained row: the shipped recipe's data and settings, the row's change, and the
     shared budget (`steps`, validated once at the end, no real-clip selection)."""
     cfg = copy.deepcopy(base)
@@ -339,7 +328,7 @@ def row_config(base: dict[str, Any], table: int, name: str, steps: int) -> dict[
         cfg["foregrounds"] = fgs
     settings = change.pop("model_settings", {})
     cfg["model_settings"] = {**cfg.get("model_settings", {}), **settings}
-    cfg.update(change)
+    cfg.update(change)  # type: ignore[typeddict-item]  # a row's change is a few config keys
     cfg.update(
         {
             "steps": steps,
@@ -352,7 +341,7 @@ def row_config(base: dict[str, Any], table: int, name: str, steps: int) -> dict[
     return cfg
 
 
-def portable(cfg: dict[str, Any], folder: Path) -> dict[str, Any]:
+def portable(cfg: TrainConfig, folder: Path) -> TrainConfig:
     """`cfg` as a config file in `folder` should hold it: data paths relative to that folder (as `load_config`
     reads them), a shipped file (the pretrained encoder) by its name inside flashvid.assets; so the row can be
     re-made from a clone of the repository beside the shared data, not only on the machine that made it."""
@@ -370,7 +359,7 @@ def portable(cfg: dict[str, Any], folder: Path) -> dict[str, Any]:
     return out
 
 
-def train_rows(table: int, base: dict[str, Any], steps: int, out: Path, log: Callable[[str], None]) -> dict[str, Path]:
+def train_rows(table: int, base: TrainConfig, steps: int, out: Path, log: Callable[[str], None]) -> dict[str, Path]:
     """Train (or reuse, when its weights exist) each row of a trained table; returns {row: best.safetensors}."""
     from flashvid.training.train import train
 
@@ -556,7 +545,7 @@ def _md_to_html(md: str) -> str:
 def build_tables(
     tables: Sequence[int],
     out: str | os.PathLike[str],
-    cfg: dict[str, Any],
+    cfg: TrainConfig,
     checkpoint: str | os.PathLike[str],
     *,
     clips: int = 8,

@@ -1,0 +1,5 @@
+import sys
+
+from flashvid.cli import main
+
+sys.exit(main())

@@ -1,0 +1,140 @@
+"""`flashvid keyframe`, `flashvid synth-pair` and `flashvid weights`: making keyframes and getting weights."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from flashvid import defaults
+from flashvid.cli.common import Handler, add_band, device, in_range, int_in, sam
+from flashvid.errors import FlashvidError
+
+
+def cmd_keyframe(args: argparse.Namespace) -> int:
+    from flashvid.imageio import read_image
+    from flashvid.keyframe import make_keyframe
+    from flashvid.keyframe.files import write_keyframe_set
+
+    out = Path(args.out)
+    if args.from_video and (args.flash or args.noflash):
+        raise FlashvidError("give either --from-video CLIP or --flash F --noflash N, not both")
+    if not args.from_video and not (args.flash and args.noflash):
+        raise FlashvidError("give --flash F and --noflash N (a flash pair), or --from-video CLIP (a flash burst in it)")
+    if not out.parent.is_dir():
+        raise FlashvidError(f"{out.parent}: no such folder for --out; create it first")
+    settings: dict[str, Any] = dict(
+        estimator=args.estimator,
+        threshold=args.threshold,
+        band=args.band,
+        sam_checkpoint=sam(args.sam_checkpoint),
+        sam_type=args.sam_type,
+        device=args.device,
+        resize=args.resize,
+        negative_points=args.negative_points,
+    )
+    if args.from_video:
+        from flashvid.api import keyframe_from_video
+
+        kf, found = keyframe_from_video(args.from_video, **settings)
+        print(
+            f"{args.from_video}: flash at frame {found.flash_index} ({found.gain:.2f}x the steady brightness), "
+            f"no-flash frame {found.noflash_index}"
+        )
+    else:
+        kf = make_keyframe(
+            read_image(args.flash), read_image(args.noflash), names=(str(args.flash), str(args.noflash)), **settings
+        )
+    write_keyframe_set(kf, out)
+    s = kf.summary()
+    contrast = s["ratio_in"] / max(s["ratio_out"], 1e-6)
+    print(
+        f"{out}: subject {s['area_pct']:.1f} % of {kf.size[0]}x{kf.size[1]}, {s['points']} points, mean ratio "
+        f"{s['ratio_in']:.2f} inside vs {s['ratio_out']:.2f} outside ({contrast:.1f}x); "
+        f"{kf.settings['segmenter']}, {kf.settings['estimator']} ratio, band {kf.settings['band']} px"
+    )
+    return 0
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from flashvid.weights import WEIGHTS, cache_dir, fetch
+
+    if args.action == "list":
+        for name, spec in WEIGHTS.items():
+            here = (cache_dir() / spec.filename).is_file()
+            print(f"{name:10} {spec.size_mb:5d} MB  {spec.licence:10}  {'downloaded' if here else 'not downloaded'}")
+        print(f"cache: {cache_dir()}")
+        return 0
+    if not args.name:
+        raise FlashvidError(f"name the weights to fetch: one of {', '.join(WEIGHTS)}")
+    from tqdm import tqdm
+
+    bar = tqdm(unit="B", unit_scale=True, desc=args.name, dynamic_ncols=True)
+
+    def show(done: int, total: int) -> None:
+        bar.total = total or None
+        bar.n = done
+        bar.refresh()
+
+    try:
+        path = fetch(args.name, folder=args.cache, url=args.url, progress=show)
+    finally:
+        bar.close()
+    print(f"{path}: {args.name} ready (SHA-256 checked); use --sam-checkpoint {args.name}")
+    return 0
+
+
+def cmd_synth_pair(args: argparse.Namespace) -> int:
+    from flashvid.imageio import write_image
+    from flashvid.training.data.synth import synthetic_pair
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pair = synthetic_pair(args.height, args.width, seed=args.seed)
+    write_image(out / "flash.png", pair.flash)
+    write_image(out / "noflash.png", pair.noflash)
+    write_image(out / "alpha.png", (pair.alpha * 255 + 0.5).astype("uint8"))
+    print(
+        f"{out}: flash.png, noflash.png and alpha.png ({args.width}x{args.height}, background "
+        f"{pair.light.d_ratio:.1f}x farther than the subject, flash {pair.light.power:.1f}x ambient)"
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> None:
+    """Add this group's subcommands to `sub` and their handlers to `handlers`."""
+    p = sub.add_parser("keyframe", help="make a flash keyframe (ratio map, mask, trimap) from a flash / no-flash pair")
+    p.add_argument("--flash", help="the flash-lit frame (PNG/JPEG)")
+    p.add_argument("--noflash", help="the no-flash frame taken right beside it")
+    p.add_argument("--from-video", help="instead: find a flash burst (torch / screen flash) in this clip")
+    p.add_argument("--out", required=True, help="keyframe file to write (.flashkey); PNGs are written beside it")
+    p.add_argument("--sam-checkpoint", help="segment-anything checkpoint (vit_b/l/h); default: GrabCut, no weights")
+    p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
+    add_band(p, "trimap band in pixels (default: 3.5 %% of the shorter side)")
+    p.add_argument("--estimator", choices=["pixel", "histogram"], default="pixel", help="ratio map estimator")
+    p.add_argument(
+        "--threshold",
+        type=in_range(defaults.RATIO_THRESHOLD_RANGE),
+        default=defaults.RATIO_THRESHOLD,
+        help="confident ratio threshold (default %(default)s)",
+    )
+    p.add_argument(
+        "--negative-points", type=int_in(0, 64), default=0, help="negative points from the lowest-ratio areas"
+    )
+    p.add_argument("--resize", action="store_true", help="scale the no-flash image to the flash image's size")
+    p.add_argument("--device", default=defaults.DEVICE, type=device, help="device for SAM: cpu or cuda")
+    handlers["keyframe"] = cmd_keyframe
+
+    p = sub.add_parser("synth-pair", help="render a synthetic flash / no-flash pair with ground-truth alpha")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--seed", type=int, default=0)
+    handlers["synth-pair"] = cmd_synth_pair
+
+    p = sub.add_parser("weights", help="list or download official weights (SAM) into the cache folder")
+    p.add_argument("action", choices=["list", "fetch"])
+    p.add_argument("name", nargs="?", help="e.g. sam-vit-b")
+    p.add_argument("--cache", help="folder (default: $FLASHVID_CACHE or ~/.cache/flashvid)")
+    p.add_argument("--url", help="download from this mirror instead of the official URL (the SHA-256 still holds)")
+    handlers["weights"] = cmd_weights

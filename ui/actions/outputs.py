@@ -1,0 +1,163 @@
+"""Outputs: the background, recording what the live view shows, and exporting a whole file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flashvid.ui import settings as settings_model
+from flashvid.ui.actions.base import WindowBase
+from flashvid.ui.export import ExportWorker
+from flashvid.ui.session import format_for
+from PyQt6.QtWidgets import QColorDialog, QFileDialog
+
+from flashvid import defaults
+from flashvid.errors import FlashvidError
+from flashvid.spec import MatterSpec
+from flashvid.video.sinks import output_path
+from flashvid.video.sources import VideoFile
+
+
+class OutputActions(WindowBase):
+    if TYPE_CHECKING:
+
+        def _wanted(self) -> MatterSpec: ...
+
+    def _pick_colour(self) -> None:
+        c = QColorDialog.getColor()
+        if c.isValid():
+            self.colour.setText(c.name())
+            self.background_box.setCurrentText("colour")
+            self._background_changed("colour")
+
+    def _background_changed(self, kind: str) -> None:
+        if kind == "colour":
+            spec = self.colour.text()
+        elif kind == "blur":
+            spec = f"blur:{self.blur.value()}"
+        elif kind == "transparent":
+            spec = "transparent"
+        else:
+            exts = defaults.IMAGE_EXTENSIONS if kind.startswith("image") else defaults.VIDEO_EXTENSIONS
+            filt = f"{'Images' if kind.startswith('image') else 'Videos'} ({' '.join(f'*{e}' for e in exts)})"
+            path, _ = QFileDialog.getOpenFileName(self, "Background", "", filt)
+            if not path:
+                return
+            spec = path
+        self.set_background_spec(spec)
+
+    def set_background_spec(self, spec: str) -> None:
+        """A background by its spec (#RRGGBB, blur:N, transparent, an image or a video file); live at once."""
+        try:
+            kind = self.session.set_background(spec)
+        except FlashvidError as exc:
+            self.error(str(exc))
+            return
+        if spec.startswith("#") or Path(spec).is_file():
+            self._remember_background(spec)
+        if kind == "colour":
+            self.colour.setText(spec)
+        # the background box shows what is in use (without asking for a file again)
+        self.background_box.blockSignals(True)
+        self.background_box.setCurrentText(kind)
+        self.background_box.blockSignals(False)
+
+    def set_background(self, background) -> None:
+        self.compositor.background = background  # read by the worker on its next frame
+
+    def _format_for(self, path: str) -> tuple[str, Path]:
+        """The format the typed name asks for (its suffix), else the format box's; and the output path."""
+        fmt, out = format_for(path, self.format_box.currentText())
+        if fmt != self.format_box.currentText():
+            self.format_box.setCurrentText(fmt)
+        return fmt, out
+
+    def toggle_record(self, on: bool, path: str | None = None) -> None:
+        if on:
+            if self.source is None:
+                self.record_button.setChecked(False)
+                self.error("open a source first")
+                return
+            if path is None:
+                default = str(Path.home() / f"flashvid-{time.strftime('%Y%m%d-%H%M%S')}")
+                path, _ = QFileDialog.getSaveFileName(self, "Record to", default)
+                if not path:
+                    self.record_button.setChecked(False)
+                    return
+            fmt, _ = self._format_for(path)
+            try:
+                self.session.start_recording(path, fmt)
+            except FlashvidError as exc:
+                self.record_button.setChecked(False)
+                self.error(str(exc))
+                return
+        elif self.recorder is not None:
+            try:
+                message = self.session.stop_recording()
+            except (FlashvidError, OSError, RuntimeError) as exc:  # never let a slot raise into Qt (abort)
+                self.error(f"the recording could not be finished: {exc}")
+                return
+            self.say(message, 8000)
+            self.record_label.setText("")
+        self._update_state()
+
+    def export_file(self, path: str | None = None) -> ExportWorker | None:
+        """Export mode: the open file, every frame, through `matte_video` (the `flashvid export` call)."""
+        if not isinstance(self.source, VideoFile):
+            self.error("export needs a video file as the source: open one (cameras record live with R)")
+            return None
+        if self.keyframe is None:
+            self.error("take a keyframe first (K): the export needs to know who the subject is")
+            return None
+        if self.exporter is not None:
+            self.error("an export is already running; cancel it first")
+            return None
+        src = self.source.path
+        if path is None:
+            default = output_path(src.with_name(f"{src.stem}-matted"), self.format_box.currentText())
+            path, _ = QFileDialog.getSaveFileName(self, "Export to", str(default))
+            if not path:
+                return None
+        fmt, out = self._format_for(path)
+        cfg = self.session.matter_config or self._wanted()
+        self.stop()  # the export gets the machine; live play stays paused after it (Space plays)
+        self.exporter = ExportWorker(
+            str(src),
+            str(out),
+            keyframe=self.keyframe,
+            background=self.background_spec,
+            format=fmt,
+            matter=cfg,
+            despill=settings_model.BY_KEY["despill"].library_value(self.despill.value()),
+            smoothing=settings_model.BY_KEY["smooth"].library_value(self.smooth.value()),
+            overwrite=True,  # the save dialog asked before replacing; a partial never replaces it
+        )
+        self.exporter.progressed.connect(self.export_panel.update_progress)
+        self.exporter.finished_ok.connect(self._export_done)
+        self.exporter.failed.connect(self._export_failed)
+        self.export_panel.begin(len(self.source))
+        self.exporter.start()
+        self._update_state()
+        return self.exporter
+
+    def cancel_export(self) -> None:
+        if self.exporter is not None:
+            self.exporter.cancel.set()
+            self.export_panel.cancel_button.setEnabled(False)
+            self.export_panel.label.setText("cancelling after this frame...")
+
+    def _export_ended(self) -> None:
+        if self.exporter is not None:
+            self.exporter.wait(10000)  # it emitted its last signal and is returning; never drop a running QThread
+        self.exporter = None
+        self.export_panel.hide()
+        self._update_state()
+
+    def _export_done(self, message: str) -> None:
+        self._export_ended()
+        self.say(message, 15000)
+
+    def _export_failed(self, message: str) -> None:
+        self._export_ended()
+        self.error(message)

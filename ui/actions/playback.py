@@ -1,0 +1,142 @@
+"""Playback: start and stop the worker, pause, seek, paint the newest frame, the FPS and the slow-down hint."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from flashvid.ui.actions.base import WindowBase
+from flashvid.ui.format import fmt_fps, fmt_time
+from flashvid.ui.worker import MattingWorker
+
+from flashvid.video.sources import VideoFile
+
+SEEK_STEP_S = 5.0
+
+
+class PlaybackActions(WindowBase):
+    _stopping: list[MattingWorker]
+    _closing: bool
+
+    def start(self) -> None:
+        """Play the source from `position`: matted when a matter exists, raw before."""
+        if self.source is None or self._closing:
+            return
+        self.stop()
+        self.worker = MattingWorker(self.session.frames(), self.matter, self.compositor, self.sinks)
+        self.worker.frameReady.connect(self._paint_newest)
+        self.worker.stats.connect(self._show_stats)
+        self.worker.failed.connect(self.error)
+        self.worker.start()
+        self.playing = True
+        self.stream_started = time.monotonic()
+        self.play_button.setText("Pause")
+        self._update_state()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            if not self.worker.isFinished():  # still inside a long frame: keep it alive until it ends
+                self._stopping.append(self.worker)
+                self.worker.finished.connect(lambda w=self.worker: self._stopping.remove(w))
+            self.worker = None
+        if self.session.paced is not None:
+            self.position = self.session.paced.position
+        self.playing = False
+        self.play_button.setText("Play")
+
+    def toggle_pause(self) -> None:
+        if self.playing:
+            self.stop()
+            where = f" at {fmt_time(self.position)}" if isinstance(self.source, VideoFile) else ""
+            self.say(f"paused{where} (Space to play)", 5000)
+        else:
+            self.start()
+        self._update_state()
+
+    def seek(self, seconds: float) -> None:
+        """Jump to `seconds` in a file; keeps playing if it was playing, else shows that frame."""
+        if not isinstance(self.source, VideoFile):
+            return
+        self.position = float(np.clip(seconds, 0.0, max(self.source.duration - 0.05, 0.0)))
+        self.timeline.setValue(int(self.position * 1000))
+        if self.playing:
+            self.start()
+        else:
+            frame = next(iter(self.source.frames_from(self.position)), None)
+            if frame is not None:
+                self.preview.show_raw(frame.image)
+        self._update_state()
+
+    def step_back(self) -> None:
+        self.seek(self._now() - SEEK_STEP_S)
+
+    def step_forward(self) -> None:
+        self.seek(self._now() + SEEK_STEP_S)
+
+    def _now(self) -> float:
+        return self.session.now(self.playing)
+
+    def _paint_newest(self) -> None:
+        if self.worker is None:
+            return
+        if self.worker.matter is None:
+            raw = self.worker.take_raw()
+            if raw is not None:
+                self.preview.show_raw(raw)
+        else:
+            frame = self.worker.take()
+            if frame is not None:
+                self.preview.show_frame(frame)
+        for sink, exc in self.sinks.errors:
+            self.error(f"{type(sink).__name__} stopped: {exc}")
+        self.sinks.errors.clear()
+
+    def _show_stats(self, fps: float, latency_ms: float, dropped: int) -> None:
+        text = f"FPS {fmt_fps(fps)}"
+        if self.worker is not None and self.worker.matter is not None:
+            text += f"  latency {latency_ms:.0f} ms  dropped {dropped}"
+        self.fps_label.setText(text)
+        self._hint(fps)
+
+    def _hint(self, fps: float) -> None:
+        """When the composite runs slower than the source, say what to lower."""
+        src, w = self.source, self.worker
+        rate = float(getattr(src, "fps", 0.0) or 0.0)
+        if src is None or w is None or w.matter is None or time.monotonic() - self.stream_started < 3.0:
+            self.hint_label.hide()
+            return
+        if fps >= 0.9 * rate:
+            self.hint_label.hide()
+            return
+        tips = [f"lower the internal resolution (now {self.internal.value()})"]
+        if self.engine_box.currentText() == "eager":
+            tips.append("choose engine auto")
+        if self.device_box.currentText() == "cpu" and self.device_box.count() > 1:
+            tips.append(f"run on {self.device_box.itemText(1)}")
+        self.hint_label.setText(f"Live {fmt_fps(fps)} FPS is below the source's {rate:.0f}: " + ", or ".join(tips))
+        self.hint_label.show()
+
+    def _update_state(self) -> None:
+        """The status bar's lasting state (what plays, what records, what streams) and the timeline."""
+        parts = []
+        if self.source is not None:
+            parts.append(f"{self.source_label} {'playing' if self.playing else 'paused'}")
+            if self.keyframe is None:
+                parts.append("no keyframe yet")
+        if self.recorder is not None:
+            parts.append("recording")
+        if self.virtualcam_box.isChecked():
+            parts.append("virtual camera on")
+        if self.udp_box.isChecked():
+            parts.append("UDP on")
+        if self.exporter is not None:
+            parts.append("exporting")
+        self.state_label.setText(" | ".join(parts))
+        if isinstance(self.source, VideoFile):
+            now = self._now()
+            if not self.timeline.isSliderDown():
+                self.timeline.setValue(int(now * 1000))
+            self.time_label.setText(f"{fmt_time(now)} / {fmt_time(self.source.duration)}")
+        if self.recorder is not None:
+            self.record_label.setText(self.session.record_status())
