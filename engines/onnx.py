@@ -16,6 +16,7 @@ from flashvid.engines.base import register
 from torch import nn
 
 from flashvid.imageio import atomic_output
+from flashvid.network.interface import MattingModel
 
 OPSET = 17
 
@@ -28,7 +29,7 @@ def io_names(num_keyframe: int, num_state: int) -> tuple[list[str], list[str]]:
 
 
 def export_onnx(
-    model: Any,
+    model: Any,  # an nn.Module with the MattingModel interface
     frame: torch.Tensor,
     keyframe: tuple[torch.Tensor, ...],
     path: str | os.PathLike[str],
@@ -198,7 +199,9 @@ class OnnxRunner:
 
     engine_name = "onnx"
 
-    def __init__(self, model: Any, session: Any, device: torch.device, num_keyframe: int, num_state: int) -> None:
+    def __init__(
+        self, model: MattingModel, session: Any, device: torch.device, num_keyframe: int, num_state: int
+    ) -> None:
         self.model, self.session, self.device, self.dtype = model, session, device, torch.float32
         self.inputs, self.outputs = io_names(num_keyframe, num_state)
 
@@ -256,7 +259,7 @@ class OnnxEngine:
         session, _ = cached(
             fields,
             ".onnx",
-            lambda p: export_onnx(model, frame, kf, p),
+            lambda p: export_onnx(m, frame, kf, p),
             lambda p: ort.InferenceSession(str(p), opts, providers=providers()),
         )
-        return OnnxRunner(model, session, device, len(kf), len(m.initial_state(frame)))
+        return OnnxRunner(m, session, device, len(kf), len(m.initial_state(frame)))

@@ -166,3 +166,12 @@ def clip_with_flash_burst(shared_data: Path, tmp_path: Path, burst: tuple[int, .
         for p in s.encode():
             o.mux(p)
     return out
+
+
+@pytest.fixture()
+def studio(qtbot, tmp_path: Path):
+    """The studio window over a generated clip, a flash pair beside it (tests/studio_helpers.py); Qt is imported
+    only by the tests that use it."""
+    from tests.studio_helpers import open_studio
+
+    yield from open_studio(qtbot, tmp_path)

@@ -30,6 +30,8 @@ class MattingModel(Protocol):
 
     def __call__(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]: ...
 
+    def eval(self) -> Any: ...
+
 
 @dataclass(frozen=True)
 class KeyframeTensors:

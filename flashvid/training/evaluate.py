@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from flashvid.keyframe.trimap import trimap_onehot
+from flashvid.network.interface import MattingModel
 from flashvid.training.data.clips import Clip
 from flashvid.training.metrics import SCALES, all_metrics, unknown_region
 from flashvid.training.run import run_frames
@@ -58,7 +59,7 @@ def closed_form_alphas(clip: Clip) -> list[np.ndarray]:
     return out
 
 
-def model_alphas(model: Any, clip: Clip, subject_check: bool = False) -> list[np.ndarray]:
+def model_alphas(model: MattingModel, clip: Clip, subject_check: bool = False) -> list[np.ndarray]:
     """The model's alphas H x W float32 0..1 for `clip`'s frames; with `subject_check` its keyframe's no-flash
     image goes in too, as in `FlashMatter` (a model with a subject gate checks who it mattes)."""
     noflash = clip.noflash if subject_check else None

@@ -34,6 +34,7 @@ from flashvid import defaults
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.keyframe.prior import srgb_to_linear
+from flashvid.network.interface import MattingModel
 from flashvid.training.data.people import someone_else
 from flashvid.training.data.synth import FlashLight, render_flash
 from flashvid.training.evaluate import backward_flow
@@ -107,7 +108,7 @@ def clip_keyframe(clip: RealClip) -> Keyframe:
 
 
 def model_run(
-    model: Any,
+    model: MattingModel,
     kf: Keyframe,
     frames: Sequence[np.ndarray],
     transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]] | None = None,
@@ -130,7 +131,7 @@ def flow_mask_run(kf: Keyframe, frames: Sequence[np.ndarray]) -> list[np.ndarray
     return out
 
 
-def knock_out_fcm(model: Any) -> Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]:
+def knock_out_fcm(model: MattingModel) -> Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]:
     n_fcm = 2 if getattr(model, "fcm", None) is not None else 0
 
     def f(keyframe: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -140,7 +141,7 @@ def knock_out_fcm(model: Any) -> Callable[[tuple[torch.Tensor, ...]], tuple[torc
 
 
 def evaluate_real(
-    model: Any,
+    model: MattingModel,
     videos: Sequence[str | os.PathLike[str]],
     frames: int = 60,
     ablations: bool = True,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from flashvid.errors import InputError
 from flashvid.keyframe.trimap import trimap_onehot
+from flashvid.network.interface import MattingModel
 from flashvid.training.data.clips import Clip
 from flashvid.training.data.people import someone_else
 from flashvid.training.metrics import mse, sad, unknown_region
@@ -17,7 +17,7 @@ from flashvid.training.run import run_frames
 
 
 @torch.inference_mode()
-def validate(model: Any, clips: list[Clip], device: torch.device) -> dict[str, float]:
+def validate(model: MattingModel, clips: list[Clip], device: torch.device) -> dict[str, float]:
     """Mean MSE and SAD over the clips' frames, in the ground truth's unknown band and over the whole frame."""
     scores: dict[str, list[float]] = {"mse_unknown": [], "sad_unknown": [], "mse_all": [], "sad_all": []}
     model.eval()
@@ -46,7 +46,7 @@ class RealSelection:
         self.clips = [load_real_clip(p, frames, seg, seed=100 + i) for i, p in enumerate(paths)]
         self.keyframes = [clip_keyframe(c) for c in self.clips]
 
-    def __call__(self, model: Any) -> dict[str, float]:
+    def __call__(self, model: MattingModel) -> dict[str, float]:
         from flashvid.training.real_eval import iou, model_run
 
         model.eval()

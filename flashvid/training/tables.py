@@ -21,7 +21,6 @@ with ``flashvid train --config OUT/rows/NAME/config.json --out OUT/rows/NAME``.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -33,73 +32,17 @@ import numpy as np
 import torch
 
 from flashvid.keyframe.trimap import make_trimap, trimap_onehot
+from flashvid.network.interface import MattingModel
 from flashvid.training.config import TrainConfig
 from flashvid.training.data.clips import Clip, box_prompt_mask, make_clip
 from flashvid.training.data.people import subject_of
 from flashvid.training.data.synth import FlashLight
-from flashvid.training.metrics import SCALES, all_metrics
+from flashvid.training.metrics import all_metrics
 from flashvid.training.real_eval import iou
+from flashvid.training.report import write_report
 from flashvid.training.run import run_frames
-
-METRICS = ("MSE", "SAD", "Grad", "Conn")
-#: the paper's tables (supplementary, Tables 1-4): MSE, SAD, Grad, Conn on its own test set
-PAPER: dict[int, dict[str, Any]] = {
-    1: {
-        "title": "Flash image replaced by the same or a different identity",
-        "rows": {
-            "No replacement": (0.652, 1804.741, 3742.230, 1626.339),
-            "Same identity (no-flash)": (0.667, 1912.454, 3849.037, 1682.390),
-            "Same identity (flash)": (0.652, 1804.806, 3741.998, 1626.450),
-            "Different identity (flash)": (59.37, 78521.41, 14330.61, 49752.17),
-        },
-    },
-    2: {
-        "title": "Background change between the flash and no-flash frames, five grades",
-        "rows": {
-            "w < 20": (0.663, 1851.338, 3795.702, 1655.836),
-            "20 <= w < 40": (0.689, 1879.646, 3807.225, 1689.918),
-            "40 <= w < 60": (0.702, 1894.698, 3829.165, 1701.664),
-            "60 <= w < 80": (0.734, 1904.221, 3858.938, 1722.240),
-            "w >= 80": (0.758, 1921.707, 3887.520, 1748.476),
-        },
-    },
-    3: {
-        "title": "Ablations of the settings",
-        "rows": {
-            "Default": (0.652, 1804.741, 3742.230, 1626.339),
-            "w/o. I_c^f and FCM": (1.273, 2895.104, 5476.496, 2798.684),
-            "w/o. t_c^f": (0.954, 2486.650, 4627.361, 2498.691),
-            "w. box prompt": (0.651, 1801.044, 3738.101, 1624.965),
-        },
-    },
-    4: {
-        "title": "Training data and real flash light",
-        "rows": {
-            "FNF only": (0.854, 2354.638, 4195.965, 2335.611),
-            "+ VM240K": (0.684, 1858.307, 3765.889, 1669.774),
-            "+ PM-10K": (0.652, 1804.741, 3742.230, 1626.339),
-            "FNF only (w/o. real flash)": (0.989, 2529.935, 4756.308, 2538.973),
-        },
-    },
-}
-#: Tables 3 and 4: each trained row's changes to the shipped training config
-ROWS: dict[int, dict[str, dict[str, Any]]] = {
-    3: {
-        "default": {},
-        "without FCM": {"model_settings": {"use_fcm": False}},
-        "without the flash trimap": {"model_settings": {"use_trimap": False}},
-        "box prompt": {"trimap": "box"},
-    },
-    4: {
-        "synthesised flash clips only": {"data": "synth"},
-        "+ real flash pairs": {"data": "synth+flash"},
-        "+ pseudo-labelled real people video": {"data": "synth+flash+video"},
-        "synthesised only, pseudo flash": {"data": "synth", "pseudo_flash": True},
-    },
-}
-
-
-# ----------------------------------------------------------------------------------------------- test sets
+from flashvid.training.table_rows import row_config, train_rows
+from flashvid.training.table_specs import METRICS, PAPER, ROWS
 
 
 class CompositeSet:
@@ -129,7 +72,7 @@ class CompositeSet:
         )
 
 
-def run_model(model: Any, flash: np.ndarray, trimap: np.ndarray, frames: Any) -> list[np.ndarray]:
+def run_model(model: MattingModel, flash: np.ndarray, trimap: np.ndarray, frames: Any) -> list[np.ndarray]:
     """Alphas (H x W float32) of `frames` (uint8 RGB) matted against the keyframe (flash uint8, trimap 0/128/255)."""
     h, w = frames[0].shape[:2]
     if flash.shape[:2] != (h, w):
@@ -175,7 +118,7 @@ def grades(values: Sequence[float], n: int = 5) -> list[int]:
 # ------------------------------------------------------------------------------------------------ tables
 
 
-def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
+def table1(model: MattingModel, comp: CompositeSet, real: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
     """{row: metrics} on composites and {row: IoU} on real clips, for the four keyframe replacements."""
     rows: dict[str, list[dict[str, float]]] = {}
     sheet: list[list[np.ndarray]] = []
@@ -224,7 +167,7 @@ def table1(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str],
     }
 
 
-def table2(model: Any, comp: CompositeSet, real: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
+def table2(model: MattingModel, comp: CompositeSet, real: list[Any], log: Callable[[str], None]) -> dict[str, Any]:
     """Metrics per grade of background change (composites: mean background flow; real clips: share of background
     pixels changed)."""
     per_frame: list[tuple[float, dict[str, float]]] = []
@@ -311,80 +254,6 @@ def table_trained(
     }
 
 
-def row_config(base: TrainConfig, table: int, name: str, steps: int) -> TrainConfig:
-    """The training config of one trained row: the shipped recipe's data and settings, the row's change, and the
-    shared budget (`steps`, validated once at the end, no real-clip selection)."""
-    cfg = copy.deepcopy(base)
-    change = copy.deepcopy(ROWS[table][name])
-    data = change.pop("data", "synth+flash+video" if table == 3 else None)
-    if data is not None:
-        fgs = [s for s in cfg["foregrounds"] if s["kind"] not in ("people-videos", "fnf", "real-flash")]
-        if "flash" in data:
-            flash_dir = Path(fgs[0]["path"]).parent / "real-flash" if fgs and "path" in fgs[0] else None
-            if flash_dir is not None:
-                fgs.append({"kind": "real-flash", "path": str(flash_dir), "weight": 1.0})
-        if "video" in data:
-            fgs += [s for s in base["foregrounds"] if s["kind"] == "people-videos"]
-        cfg["foregrounds"] = fgs
-    settings = change.pop("model_settings", {})
-    cfg["model_settings"] = {**cfg.get("model_settings", {}), **settings}
-    cfg.update(change)  # type: ignore[typeddict-item]  # a row's change is a few config keys
-    cfg.update(
-        {
-            "steps": steps,
-            "val_every": steps,
-            "selection_videos": [],
-            "init_checkpoint": None,
-            "other_subject_prob": base.get("other_subject_prob", 0.08),
-        }
-    )
-    return cfg
-
-
-def portable(cfg: TrainConfig, folder: Path) -> TrainConfig:
-    """`cfg` as a config file in `folder` should hold it: data paths relative to that folder (as `load_config`
-    reads them), a shipped file (the pretrained encoder) by its name inside flashvid.assets; so the row can be
-    re-made from a clone of the repository beside the shared data, not only on the machine that made it."""
-    from flashvid import assets
-
-    out = copy.deepcopy(cfg)
-    for spec in out["foregrounds"] + out["backgrounds"]:
-        if "path" in spec:
-            spec["path"] = os.path.relpath(spec["path"], folder.resolve())
-    enc = out.get("pretrained_encoder")
-    if enc:
-        root = assets.path().resolve()
-        p = Path(enc).resolve()
-        out["pretrained_encoder"] = str(p.relative_to(root)) if p.is_relative_to(root) else os.path.relpath(p, folder)
-    return out
-
-
-def train_rows(table: int, base: TrainConfig, steps: int, out: Path, log: Callable[[str], None]) -> dict[str, Path]:
-    """Train (or reuse, when its weights exist) each row of a trained table; returns {row: best.safetensors}."""
-    from flashvid.training.train import train
-
-    found = {}
-    for name in ROWS[table]:
-        folder = out / "rows" / _slug(f"t{table}-{name}")
-        folder.mkdir(parents=True, exist_ok=True)
-        cfg = row_config(base, table, name, steps)
-        (folder / "config.json").write_text(json.dumps(portable(cfg, folder), indent=2, default=str))
-        weights, history = folder / "best.safetensors", folder / "history.json"
-        done = weights.is_file() and history.is_file() and json.loads(history.read_text())[-1]["step"] >= steps
-        if not done:
-            log(f"table {table}: training row {name!r} ({steps} steps)")
-            train(cfg, folder, resume=True, log=lambda *_: None)
-        found[name] = weights
-    return found
-
-
-# ------------------------------------------------------------------------------------------------ report
-
-
-def _slug(s: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in s.lower()).strip("-").replace("--", "-")
-
-
 def _gray(a: np.ndarray) -> np.ndarray:
     g = (np.clip(a, 0, 1) * 255).astype(np.uint8)
     return np.repeat(g[:, :, None], 3, axis=2)
@@ -409,137 +278,6 @@ def _real_keyframe(c: Any) -> Any:
     if key not in _KF_CACHE:
         _KF_CACHE[key] = clip_keyframe(c)
     return _KF_CACHE[key]
-
-
-def format_markdown(n: int, result: dict[str, Any]) -> str:
-    """One table as markdown: ours (composites: whole-frame metrics with their scales; real clips: IoU) beside the
-    paper's rows."""
-    head = "| row | " + " | ".join(f"{m} {SCALES[m][1]}" for m in METRICS) + " | real IoU |"
-    lines = [f"### Table {n}: {PAPER[n]['title']}", "", "Ours:", "", head, "|---|" + "---:|" * (len(METRICS) + 1)]
-    real = result.get("real", {})
-    real_keys = list(real)
-    for j, (row, m) in enumerate(result["rows"].items()):
-        r = real.get(row, real.get(real_keys[j]) if n == 2 and j < len(real_keys) else None)
-        cells = [f"{m[k] * SCALES[k][0]:.3f}" if k in m else "-" for k in METRICS]
-        span = result.get("spans", {}).get(row)
-        label = f"{row} [{span[0]:.2f}-{span[1]:.2f}]" if span else row
-        count = result.get("real_clips", {}).get(row)
-        real_cell = "-" if r is None else f"{r:.3f}" + (f" ({count} clips)" if count is not None else "")
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {real_cell} |")
-    lines += ["", "The paper's (its test set, its network: MSE / SAD / Grad / Conn as printed):", ""]
-    lines += ["| row | MSE | SAD | Grad | Conn |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {row} | " + " | ".join(f"{v:g}" for v in vals) + " |" for row, vals in PAPER[n]["rows"].items()]
-    return "\n".join(lines)
-
-
-def plot(n: int, result: dict[str, Any], path: Path) -> None:
-    """Composites' SAD and real clips' IoU per row: bars for settings, lines over the grades of Table 2."""
-    import textwrap
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = list(result["rows"])
-    real = result.get("real", {})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    sad = [result["rows"][r].get("SAD", np.nan) * SCALES["SAD"][0] for r in rows]
-    labels = ["\n".join(textwrap.wrap(r, 18)) for r in rows]
-    real_labels = ["\n".join(textwrap.wrap(r, 18)) for r in real]
-    if n == 2:
-        axes[0].plot(range(1, len(rows) + 1), sad, "o-", color="#4477aa")
-        axes[0].set_xlabel("grade of background change (1 still ... 5 strongest)")
-        axes[1].plot(range(1, len(real) + 1), list(real.values()), "o-", color="#cc6677")
-        axes[1].set_xlabel("grade of background change (real clips)")
-        for ax in axes:
-            ax.set_xticks(range(1, 6))
-    else:
-        axes[0].bar(range(len(rows)), sad, color="#4477aa")
-        axes[0].set_xticks(range(len(rows)), labels, fontsize=7)
-        axes[1].bar(range(len(real)), list(real.values()), color="#cc6677")
-        axes[1].set_xticks(range(len(real)), real_labels, fontsize=7)
-    axes[0].set_ylabel("SAD /1e3 (composites, whole frame)")
-    axes[1].set_ylabel("IoU (real clips)")
-    axes[1].set_ylim(0, 1)
-    fig.suptitle(f"Table {n}: {PAPER[n]['title']}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def write_report(results: dict[int, dict[str, Any]], out: Path, meta: dict[str, Any]) -> Path:
-    """OUT/index.md and OUT/index.html (with table_N.png plots and sheet_N.png contact sheets) and results.json."""
-    from flashvid.imageio import write_image
-    from flashvid.viz import grid
-
-    out.mkdir(parents=True, exist_ok=True)
-    md = [
-        "# The paper's tables on our data",
-        "",
-        f"Model: {meta['model']}. Composites: {meta['clips']} clips x {meta['frames']} frames at {meta['size']} px "
-        "(held-apart foregrounds over held-apart real room photographs; metrics over the whole frame, scales in "
-        f"the headers). Real: {meta['real_clips']} held-apart Intel clips, {meta['real_frames']} frames after a "
-        "keyframe whose flash is rendered on frame 0; IoU against a person segmenter's masks. Seed "
-        f"{meta['seed']}. The paper's numbers are on its own test set with its own network: compare the shape of "
-        "each effect, not the values.",
-        "",
-    ]
-    html_parts = []
-    for n, r in sorted(results.items()):
-        plot(n, r, out / f"table_{n}.png")
-        if r.get("sheet"):
-            write_image(out / f"sheet_{n}.png", grid(r["sheet"], cell_height=160))
-        section = format_markdown(n, r)
-        m = r.get("meta", meta)
-        if m != meta:
-            section += (
-                f"\n\n(Built in an earlier run into this folder: model {m['model']}, {m['clips']} clips x "
-                f"{m['frames']} frames at {m['size']} px, {m['real_clips']} real clips x {m['real_frames']} frames.)"
-            )
-        if r.get("commands"):
-            section += "\n\nRe-make each trained row:\n\n" + "\n".join(f"    {c}" for c in r["commands"])
-        section += f"\n\n![plot](table_{n}.png)\n\n![contact sheet](sheet_{n}.png)\n\n{r.get('sheet_caption', '')}\n"
-        md += [section, ""]
-        html_parts.append(_md_to_html(section))
-    (out / "index.md").write_text("\n".join(md))
-    html = "<html><head><meta charset='utf-8'><title>flashvid: the paper's tables</title><style>"
-    html += "body{font-family:sans-serif;max-width:1100px;margin:auto} table{border-collapse:collapse} "
-    html += "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} img{max-width:100%}</style></head><body>"
-    html += _md_to_html("\n".join(md[:3])) + "".join(html_parts) + "</body></html>"
-    (out / "index.html").write_text(html)
-    clean = {n: {k: v for k, v in r.items() if k != "sheet"} for n, r in results.items()}
-    (out / "results.json").write_text(json.dumps({"meta": meta, "tables": clean}, indent=2))
-    return out / "index.html"
-
-
-def _md_to_html(md: str) -> str:
-    """The small markdown subset the report uses: headings, paragraphs, pipe tables, images, indented code."""
-    import html as h
-
-    out: list[str] = []
-    table: list[str] = []
-    for line in [*md.splitlines(), ""]:
-        if line.startswith("|"):
-            if set(line.replace("|", "").strip()) <= set("-:"):
-                continue
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            tag = "th" if not table else "td"
-            table.append("<tr>" + "".join(f"<{tag}>{h.escape(c)}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if table:
-            out.append("<table>" + "".join(table) + "</table>")
-            table = []
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{h.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("![") and "](" in line:
-            out.append(f"<p><img src='{h.escape(line.split('](')[1].rstrip(')'))}'></p>")
-        elif line.startswith("    "):
-            out.append(f"<pre>{h.escape(line.strip())}</pre>")
-        elif line.strip():
-            out.append(f"<p>{h.escape(line)}</p>")
-    return "\n".join(out)
 
 
 def build_tables(
@@ -633,3 +371,6 @@ def _step(checkpoint: str | os.PathLike[str]) -> str:
         return str(read_checkpoint_metadata(checkpoint).get("step", "?"))
     except (FlashvidError, OSError):  # a checkpoint without readable metadata: the label says so
         return "?"
+
+
+__all__ = ["METRICS", "PAPER", "ROWS", "CompositeSet", "build_tables", "grades", "row_config", "table1", "table2"]
