@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,14 +196,24 @@ def session_options(spinning: bool = True) -> Any:
 
 
 class OnnxRunner:
-    """Runs the exported per-frame graph in ONNX Runtime; the keyframe is encoded once in eager PyTorch."""
+    """Runs the exported per-frame graph in ONNX Runtime; the keyframe is encoded once in eager PyTorch.
+
+    A graph holds what depends on the frame's size as constants (the person prior's letterbox), so a frame of
+    another size gets its own graph: `session_for(frame)` exports (or takes from the cache) the one for it."""
 
     engine_name = "onnx"
 
     def __init__(
-        self, model: MattingModel, session: Any, device: torch.device, num_keyframe: int, num_state: int
+        self,
+        model: MattingModel,
+        session_for: Callable[[torch.Tensor], Any],
+        frame: torch.Tensor,
+        device: torch.device,
+        num_keyframe: int,
+        num_state: int,
     ) -> None:
-        self.model, self.session, self.device, self.dtype = model, session, device, torch.float32
+        self.model, self.session_for, self.device, self.dtype = model, session_for, device, torch.float32
+        self.session, self.shape = session_for(frame), tuple(frame.shape)
         self.inputs, self.outputs = io_names(num_keyframe, num_state)
 
     @torch.inference_mode()
@@ -216,6 +227,8 @@ class OnnxRunner:
         return self.model.initial_state(frame.float().cpu())
 
     def __call__(self, frame: torch.Tensor, *args: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if tuple(frame.shape) != self.shape:
+            self.session, self.shape = self.session_for(frame.float().cpu()), tuple(frame.shape)
         feed = {n: t.detach().float().cpu().numpy() for n, t in zip(self.inputs, (frame, *args))}
         return tuple(torch.from_numpy(a).to(self.device) for a in self.session.run(self.outputs, feed))
 
@@ -243,23 +256,33 @@ class OnnxEngine:
         frame = example_frame.float().cpu()
         if hasattr(m, "downsample_ratio") and m.downsample_ratio is None:
             m.downsample_ratio = m.ratio_for(frame.shape[2], frame.shape[3])  # baked into the graph
+        opts = session_options()
+        weights = weights_hash(model)
+
+        def session_for(example: torch.Tensor) -> Any:
+            tri = torch.zeros_like(example)
+            tri[:, 1] = 1
+            with torch.inference_mode():
+                kf = tuple(m.encode_keyframe(example, tri))
+            fields = {
+                "engine": "onnx",
+                "weights": weights,
+                "frame_shape": list(example.shape),
+                "keyframe_shapes": [list(t.shape) for t in kf],
+                "opset": OPSET,
+                "torch": torch.__version__,
+                "onnxruntime": ort.__version__,
+            }
+            session, _ = cached(
+                fields,
+                ".onnx",
+                lambda p: export_onnx(m, example, kf, p),
+                lambda p: ort.InferenceSession(str(p), opts, providers=providers()),
+            )
+            return session
+
         tri = torch.zeros_like(frame)
         tri[:, 1] = 1
         with torch.inference_mode():
-            kf = tuple(m.encode_keyframe(frame, tri))
-        fields = {
-            "engine": "onnx",
-            "weights": weights_hash(model),
-            "keyframe_shapes": [list(t.shape) for t in kf],
-            "opset": OPSET,
-            "torch": torch.__version__,
-            "onnxruntime": ort.__version__,
-        }
-        opts = session_options()
-        session, _ = cached(
-            fields,
-            ".onnx",
-            lambda p: export_onnx(m, frame, kf, p),
-            lambda p: ort.InferenceSession(str(p), opts, providers=providers()),
-        )
-        return OnnxRunner(m, session, device, len(kf), len(m.initial_state(frame)))
+            num_keyframe = len(m.encode_keyframe(frame, tri))
+        return OnnxRunner(m, session_for, frame, device, num_keyframe, len(m.initial_state(frame)))

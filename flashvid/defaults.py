@@ -52,8 +52,10 @@ BLUR_RANGE = Range(0.5, 200.0, 1)
 #: whole matte) and, once open, holds down to `hold_high`, shut at `hold_low`. How they were chosen, and what they
 #: measure on which clips, is in the model card (assets/models/MODEL.md).
 SUBJECT_GATE = (0.785, 0.815, 0.60, 0.65)
-#: Whether flashvid-rt's subject check runs unless told otherwise (the model card says why).
-SUBJECT_CHECK = True
+#: Whether flashvid-rt's subject check runs unless told otherwise: off. Its thresholds were set on clips of five
+#: people in one room and it shut the matte on the keyframe's own subject in rooms it was not tuned in (issue 22);
+#: the per-frame person prior keeps the keyframe's subject instead (the model card).
+SUBJECT_CHECK = False
 #: Inference engines (flashvid.engines registers one each) and numeric precisions.
 ENGINES = ("eager", "compiled", "onnx", "tensorrt", "auto")
 PRECISIONS = ("fp32", "fp16", "bf16")

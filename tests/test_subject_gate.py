@@ -157,8 +157,8 @@ def test_matter_subject_check_switch() -> None:
 
     pair = synthetic_pair(160, 120, seed=1)
     kf = make_keyframe(pair.flash, pair.noflash)
-    on, off = FlashMatter(random_weights=True), FlashMatter(random_weights=True, subject_check=False)  # on: default
-    assert defaults.SUBJECT_CHECK and on.subject_check is True
+    on, off = FlashMatter(random_weights=True, subject_check=True), FlashMatter(random_weights=True)  # off: default
+    assert not defaults.SUBJECT_CHECK and on.subject_check is True and off.subject_check is False
     assert on.model.gate is not None and off.model.gate is None  # no gate in the graph when switched off
     on.set_keyframe(kf)
     off.set_keyframe(kf)

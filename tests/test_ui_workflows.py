@@ -255,18 +255,19 @@ def test_a_keyframe_from_another_scene_is_flagged(studio, qtbot) -> None:
 
 
 def test_subject_check_box_rebuilds_the_matter_with_it_and_persists(studio, qtbot) -> None:
-    """ "only the keyframe's subject" is on by default (flashvid.defaults.SUBJECT_CHECK); unticking it rebuilds the
-    matter without the subject check (no gate in the model) and ticking it again with it (the gate, the keyframe's
-    no-flash descriptor cached), and the choice is kept in the settings like every other control."""
+    """ "only the keyframe's subject" starts as flashvid.defaults.SUBJECT_CHECK (off: issue 22); ticking it rebuilds
+    the matter with the subject check (the gate, the keyframe's no-flash descriptor cached), unticking it without
+    (no gate in the model), and the choice is kept in the settings like every other control."""
     from flashvid.ui import settings as settings_model
 
     from flashvid import defaults
 
     window, tmp = studio
-    assert window.subject_box.isChecked() is defaults.SUBJECT_CHECK is True
+    assert window.subject_box.isChecked() is defaults.SUBJECT_CHECK is False
+    window.subject_box.setChecked(True)
     window.open_source(str(tmp / "clip.mp4"))
     window.set_keyframe(make_kf(tmp))
-    qtbot.waitUntil(lambda: window.matter is not None, timeout=60000)
+    qtbot.waitUntil(lambda: window.matter_config is not None and window.matter_config.subject_check, timeout=60000)
     first = window.matter.matter  # the FlashMatter inside the worker's lock
     assert first.subject_check is True and first.model.gate is not None
     window.subject_box.setChecked(False)

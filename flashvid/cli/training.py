@@ -74,6 +74,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(f"report: {index} (markdown twin: {index.with_suffix('.md')})")
         return 0
+    if args.outside:
+        from flashvid.training.outside_eval import format_outside_table
+        from flashvid.training.suites import outside_table
+
+        frames = args.frames or 40
+        outside = outside_table(cfg, ckpt, frames, str(args.config), log=lambda m: print(m, flush=True))
+        print(f"{len(outside)} clips from rooms and people the training never saw, {frames} frames after the keyframe")
+        print(format_outside_table(outside))
+        if args.json:
+            Path(args.json).with_suffix(".outside.json").write_text(json.dumps(outside, indent=2))
+        return 0
     if args.real:
         from flashvid.training.real_eval import format_real_table
 
@@ -131,6 +142,11 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
     p.add_argument("--frames", type=int_in(1), help="frames after the keyframe (default: the config's)")
     p.add_argument("--real", action="store_true", help="real footage: held-apart people clips (IoU, boundary F)")
     p.add_argument("--real-frames", type=int_in(1), default=60, help="frames per real clip after the keyframe")
+    p.add_argument(
+        "--outside",
+        action="store_true",
+        help="real clips from rooms and people the training never saw, against MediaPipe and DeepLabV3 references",
+    )
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--threads", type=int_in(1, 1024))
     p.add_argument("--json", type=json_out, help="write the table as JSON here")

@@ -154,9 +154,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if r.errors is not None:
         e = r.errors
         print(
-            f"against the ground truth: MSE x1e3 {e['mse_unknown'] * 1e3:.2f} / SAD /1e3 {e['sad_unknown'] / 1e3:.2f} "
-            f"(unknown band), MSE x1e3 {e['mse'] * 1e3:.2f} / SAD /1e3 {e['sad'] / 1e3:.2f} (whole frame), mean per "
-            "frame"
+            "on the generated clip, against its ground truth: "
+            f"MSE x1e3 {e['mse_unknown'] * 1e3:.2f} / SAD /1e3 {e['sad_unknown'] / 1e3:.2f} (unknown band), "
+            f"MSE x1e3 {e['mse'] * 1e3:.2f} / SAD /1e3 {e['sad'] / 1e3:.2f} (whole frame), mean per frame"
         )
     return 0
 
@@ -181,10 +181,10 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
     add_matting_arguments(p)
     handlers["stream"] = cmd_stream
 
-    p = sub.add_parser("demo", help="the whole path on a generated clip (or --video/--flash/--noflash)")
+    p = sub.add_parser("demo", help="the whole path on a shipped real clip (or --video/--flash/--noflash)")
     p.add_argument("--out-dir", default="flashvid-demo")
     p.add_argument("--video")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--frames", type=int_in(1, 100000), default=48, help="length of the generated clip")
+    p.add_argument("--frames", type=int_in(1, 100000), default=48, help="frames of the real and the generated clip")
     add_matting_arguments(p)
     handlers["demo"] = cmd_demo

@@ -17,13 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from flashvid.assets import SEGMENTERS
 from flashvid.errors import CheckpointError
 
 #: Shipped person segmenters: name -> file in flashvid.assets/segmenters.
-PERSON_MODELS = {
-    "selfie": "selfie_segmentation.tflite",
-    "selfie-landscape": "selfie_segmentation_landscape.tflite",
-}
+PERSON_MODELS = SEGMENTERS
 DEFAULT_PERSON_MODEL = "selfie"
 
 

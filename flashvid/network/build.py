@@ -31,7 +31,7 @@ from flashvid.network.rt.flashvid_rt import FlashVidRT
 
 FORMAT = "flashvid-model"
 #: Settings that change how a model runs, not its weights: a checkpoint may differ in these.
-RUNTIME_KEYS = frozenset({"internal_size", "subject_gate"})
+RUNTIME_KEYS = frozenset({"internal_size", "subject_gate", "person_prior"})
 
 
 def subject_check_settings(model_name: str, subject_check: bool | None = None) -> dict[str, Any]:
@@ -76,6 +76,7 @@ MODELS: dict[str, ModelSpec] = {
             "encoder": "mobilenetv2",
             "use_prior": True,
             "subject_gate": None,  # FlashMatter(subject_check=True) builds it with defaults.SUBJECT_GATE
+            "person_prior": True,  # the shipped person segmenter in every frame (rt/person_prior.py)
         },
         "real-time: ImageNet MobileNetV2 encoder (shared by frame and flash), cross-attention FCM at 1/16, "
         "propagated subject prior, ConvGRU decoder, deep guided filter",

@@ -53,6 +53,8 @@ class TrainConfig(TypedDict):
     selection_frames: int
     selection_min_iou: float
     snapshots: bool
+    outside_videos: list[dict[str, Any]]
+    deeplab_reference: str | None
 
 
 DEFAULTS: dict[str, Any] = {
@@ -90,6 +92,10 @@ DEFAULTS: dict[str, Any] = {
     "selection_frames": 20,
     "selection_min_iou": 0.9,
     "snapshots": False,
+    # real clips from rooms, people and cameras the training never sees (`flashvid eval --outside`): {"path",
+    # "stride"}; and DeepLabV3's TFLite file, the second reference
+    "outside_videos": [],
+    "deeplab_reference": None,
 }
 
 
@@ -126,9 +132,11 @@ def load_config(path: str | os.PathLike[str] | None, **overrides: Any) -> TrainC
     for key in ("foregrounds", "backgrounds"):
         if not isinstance(cfg[key], list) or not all(isinstance(s, dict) and "kind" in s for s in cfg[key]):
             raise InputError(f'{name}: {key} must be a list of sources like {{"kind": "procedural"}}')
-    for spec in cfg["foregrounds"] + cfg["backgrounds"]:
+    for spec in cfg["foregrounds"] + cfg["backgrounds"] + cfg["outside_videos"]:
         if "path" in spec:
             spec["path"] = str((base / spec["path"]).resolve())
+    if cfg["deeplab_reference"]:
+        cfg["deeplab_reference"] = str((base / cfg["deeplab_reference"]).resolve())
     if cfg["pretrained_encoder"]:
         cfg["pretrained_encoder"] = str(_resolve_packaged(base, cfg["pretrained_encoder"]))
     return cast(TrainConfig, cfg)

@@ -13,6 +13,7 @@ from flashvid.network.rt.fcm import CrossAttentionFCM
 from flashvid.network.rt.guided_filter import DeepGuidedFilter
 from flashvid.network.rt.heads import MattingHeads
 from flashvid.network.rt.mobilenet import MobileNetV2
+from flashvid.network.rt.person_prior import PersonPrior, dilate, subject_region
 from flashvid.network.rt.subject_gate import SubjectGate
 
 
@@ -34,6 +35,10 @@ class FlashVidRT(nn.Module):
             the state list stay the same under every engine.
         use_fcm: ``False`` drops the flash branch (the keyframe's 1/16 trimap is added in place instead).
         use_trimap: ``False`` hides the trimap from the network.
+        person_prior: (with use_prior) find the people in every frame with the shipped person segmenter
+            (`PersonPrior`) and keep those connected to where the subject was (`subject_region`): that region
+            joins the propagated prior, the matte stays at least its core (the network refines the edges) and
+            nothing is kept far from it. No weights of its own in a checkpoint: a run-time setting.
         subject_gate: ``(low, high)`` or ``(low, high, hold_low, hold_high)`` thresholds of a `SubjectGate`
             (mobilenetv2 encoder only): the matte fades out where the matted person does not look like the
             keyframe's subject in its no-flash image; None for none. With hold thresholds the gate's value is
@@ -54,6 +59,7 @@ class FlashVidRT(nn.Module):
         encoder: str = "mobilenetv2",
         use_prior: bool = True,
         subject_gate: tuple[float, ...] | None = None,
+        person_prior: bool = False,
     ) -> None:  # defaults: build.py
         super().__init__()
         if encoder == "mobilenetv2":
@@ -75,6 +81,7 @@ class FlashVidRT(nn.Module):
         self.heads = MattingHeads(hid, dec[0])
         self.refiner = DeepGuidedFilter(hid)
         self.gate = SubjectGate(*subject_gate) if subject_gate is not None and encoder == "mobilenetv2" else None
+        self.person = PersonPrior() if person_prior and use_prior else None
         self.gate_channels = int(feat[2])  # the 1/8 features the gate compares
         self.internal_size, self.use_trimap, self.use_prior = internal_size, use_trimap, use_prior
         self.encoder_kind = encoder
@@ -153,6 +160,8 @@ class FlashVidRT(nn.Module):
         guide = img
         prior = None
         kmask = keyframe.pop() if self.use_prior else None
+        subject: Tensor | None = None
+        keep: Tensor | None = None
         kdesc = keyframe.pop() if self.gate is not None else None
         held = rec.pop() if self.gate is not None and self.gate.holds else None
         if kmask is not None:
@@ -160,6 +169,9 @@ class FlashVidRT(nn.Module):
             key = F.interpolate(kmask, size=img.shape[2:], mode="bilinear", align_corners=False)
             valid = state[:, 1:2]
             prior = state[:, :1] * valid + key * (1.0 - valid)
+            if self.person is not None:
+                subject, keep = self._person_subject(img, prior, key)
+                prior = torch.maximum(prior, subject)
             guide = torch.cat([img, prior], dim=1)
             f4 = f4 + self.prior_in(F.avg_pool2d(prior, 16))  # type: ignore[misc]
         if self.fcm is not None:
@@ -169,11 +181,18 @@ class FlashVidRT(nn.Module):
         dec = self.decoder(guide, f1, f2, f3, f4, *rec)
         hid, x3, rec_out = dec[0], dec[1], list(dec[2:])  # not starred unpacking: dynamo (torch 2.11) made a tuple
         alpha_p, fgr_p, fgr_res, tri = self.heads(hid, x3, img)
+        core: Tensor | None = None
+        if subject is not None and keep is not None:  # never far from the subject, never below its core
+            core = -dilate(-subject, 2)
+            alpha_p = torch.maximum(alpha_p * keep, core)
         if self.use_prior:
             rec_out.append(torch.cat([alpha_p, torch.ones_like(alpha_p)], dim=1).detach())
         h, w = small.shape[2:]
         alpha_s, fgr_s, hid = alpha_p[:, :, :h, :w], fgr_p[:, :, :h, :w], hid[:, :, :h, :w]
         alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
+        if core is not None and keep is not None:  # the same bounds at full size (the filter may stray inside)
+            bounds = F.interpolate(torch.cat([core, keep], 1)[:, :, :h, :w], size=frame.shape[2:], mode="bilinear")
+            alpha = torch.maximum(alpha * bounds[:, 1:2], bounds[:, 0:1])
         small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
         if self.gate is not None and kdesc is not None:  # the recurrent prior keeps the ungated matte
             where = alpha_p if prior is None else alpha_p * prior  # where the matte and its prior agree
@@ -185,6 +204,26 @@ class FlashVidRT(nn.Module):
         if prior is not None:
             small_out["prior"] = prior[:, :, :h, :w]
         return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}
+
+    def _person_subject(self, img: Tensor, prior: Tensor, key: Tensor) -> tuple[Tensor, Tensor]:
+        """(the people connected to the prior or to the keyframe's mask, at the internal size [B,1,h,w]; where the
+        matte may be: that and the prior, widened by about 3 % of the frame). The keyframe's mask stays a seed so
+        a subject the matte lost is found again where the keyframe saw them."""
+        assert self.person is not None
+        person = self.person(img)
+        person4, prior4 = F.avg_pool2d(person, 4), F.avg_pool2d(prior, 4)
+        region4 = subject_region(person4, torch.maximum(prior4, F.avg_pool2d(key, 4)))
+        size = img.shape[2:]
+        region = F.interpolate((region4 > 0).to(img.dtype), size=size, mode="bilinear", align_corners=False)
+        subject = person * region
+        radius = max(1, round(0.03 * self.internal_size / 4))  # about 3 % of the internal size, in 1/4 pixels
+        keep = F.interpolate(
+            dilate(torch.maximum(region4, (prior4 > 0.25).to(img.dtype)), radius),
+            size=size,
+            mode="bilinear",
+            align_corners=False,
+        )
+        return subject, keep
 
     def forward(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]:
         out = self.forward_aux(frame, *args)

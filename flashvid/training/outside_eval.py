@@ -1,0 +1,157 @@
+"""Real footage from rooms, people and cameras the training never saw (`flashvid eval --outside`).
+
+Each clip gets a keyframe on its first frame (a flash rendered physically onto the people the person segmenter
+finds there, `real_eval.rendered_flash`), then every later frame is matted. The matte is scored against two
+references of different families: MediaPipe's selfie segmenter (which flashvid-rt itself uses per frame) and
+DeepLabV3 (`references.DeepLabPerson`). A reference covers everyone it finds; `subject_references` keeps, frame
+by frame, only the people connected to the keyframe's subject, so someone walking in later is not counted
+against a matte that rightly leaves them out. Beside the model: the flow-warped keyframe mask (DIS optical flow),
+and ablations: the person prior off, the keyframe's FCM knocked out, another clip's keyframe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from flashvid.keyframe import Keyframe, make_keyframe
+from flashvid.keyframe.person import PersonSegmenter
+from flashvid.network.interface import MattingModel
+from flashvid.training.real_eval import flow_mask_run, iou, knock_out_fcm, model_run, rendered_flash
+from flashvid.training.references import DeepLabPerson
+
+
+@dataclass
+class OutsideClip:
+    """frames N x H x W x 3 uint8; keyframe on frame 0; references per later frame (subject only)."""
+
+    name: str
+    frames: list[np.ndarray]
+    keyframe: Keyframe
+    mediapipe: list[np.ndarray]
+    deeplab: list[np.ndarray]
+
+    @property
+    def area(self) -> float:
+        """The subject's mean share of the frame (MediaPipe reference)."""
+        return float(np.mean([r.mean() for r in self.mediapipe]))
+
+
+def subject_references(refs: Sequence[np.ndarray], seed: np.ndarray, reach: int = 15) -> list[np.ndarray]:
+    """Per frame, the reference's people (connected parts of mask > 0.5) touching the previous frame's subject
+    widened by `reach` pixels, starting from `seed` (the keyframe's mask); a frame where none touches keeps the
+    previous subject as the seed for the next."""
+    out: list[np.ndarray] = []
+    prev = seed > 0.5
+    kernel = np.ones((reach, reach), np.uint8)
+    for r in refs:
+        n, labels = cv2.connectedComponents((r > 0.5).astype(np.uint8))
+        near = cv2.dilate(prev.astype(np.uint8), kernel) > 0
+        keep = [lab for lab in range(1, n) if bool((near & (labels == lab)).any())]
+        cur = np.isin(labels, keep)
+        out.append(cur.astype(np.float32))
+        prev = cur if cur.any() else prev
+    return out
+
+
+def load_outside_clip(
+    path: str | os.PathLike[str],
+    frames: int,
+    stride: int,
+    mediapipe: PersonSegmenter,
+    deeplab: DeepLabPerson,
+    max_side: int = 640,
+    seed: int = 0,
+) -> OutsideClip:
+    """Decode every `stride`-th frame (at most `frames` + 1, long side at most `max_side`), make the keyframe on
+    the first and the subject references of the rest."""
+    import av
+
+    imgs: list[np.ndarray] = []
+    with av.open(str(path)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i % stride:
+                continue
+            a = f.to_ndarray(format="rgb24")
+            s = max_side / max(a.shape[:2])
+            if s < 1:
+                a = cv2.resize(a, (round(a.shape[1] * s), round(a.shape[0] * s)), interpolation=cv2.INTER_AREA)
+            imgs.append(a)
+            if len(imgs) > frames:
+                break
+    name = Path(path).stem
+    person0 = mediapipe(imgs[0])
+    kf = make_keyframe(rendered_flash(imgs[0], person0, seed), imgs[0], names=(f"{name} flash", f"{name} frame 0"))
+    later = imgs[1:]
+    return OutsideClip(
+        name,
+        imgs,
+        kf,
+        subject_references([mediapipe(f) for f in later], kf.mask),
+        subject_references([deeplab(f) for f in later], kf.mask),
+    )
+
+
+def _mean_iou(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> float:
+    return float(np.mean([iou(p, r) for p, r in zip(preds, refs, strict=True)]))
+
+
+def evaluate_outside(
+    model: MattingModel,
+    clips: Sequence[OutsideClip],
+    without_prior: MattingModel | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict[str, Any]]:
+    """{clip: {row: {"mediapipe": IoU, "deeplab": IoU}, "area": share}} for the model, the flow-warped keyframe
+    mask and the ablations (`without_prior`: the same weights without the person prior)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i, clip in enumerate(clips):
+        later = clip.frames[1:]
+        runs: dict[str, list[np.ndarray]] = {
+            "flashvid-rt": model_run(model, clip.keyframe, later),
+            "flow-mask (DIS warp of the keyframe mask)": flow_mask_run(clip.keyframe, later),
+            "ablation: FCM knocked out": model_run(model, clip.keyframe, later, transform=knock_out_fcm(model)),
+        }
+        if without_prior is not None:
+            runs["ablation: person prior off"] = model_run(without_prior, clip.keyframe, later)
+        others = [*clips[i + 1 :], *clips[:i]]
+        other = next((c for c in others if c.keyframe.size == clip.keyframe.size), None)
+        if other is not None:
+            runs["ablation: another clip's keyframe"] = model_run(model, other.keyframe, later)
+        row: dict[str, Any] = {"area": clip.area}
+        for name, preds in runs.items():
+            row[name] = {"mediapipe": _mean_iou(preds, clip.mediapipe), "deeplab": _mean_iou(preds, clip.deeplab)}
+        out[clip.name] = row
+        log(
+            f"{clip.name}: flashvid-rt IoU {row['flashvid-rt']['mediapipe']:.3f} / {row['flashvid-rt']['deeplab']:.3f}"
+            f", flow-mask {row['flow-mask (DIS warp of the keyframe mask)']['mediapipe']:.3f}"
+        )
+    return out
+
+
+def format_outside_table(table: dict[str, dict[str, Any]], min_area: float = 0.05) -> str:
+    """Per clip: the subject's share of the frame, then each row's IoU against MediaPipe / DeepLab; the means over
+    the clips where the subject fills at least `min_area` of the frame."""
+    rows = [k for k in next(iter(table.values())) if k != "area"]
+    head = f"{'clip':44s} {'subject':>8s} " + " ".join(f"{r[:26]:>26s}" for r in rows)
+    lines = [head, "IoU against MediaPipe / DeepLabV3 (subject only)"]
+    for clip, row in table.items():
+        cells = " ".join(
+            f"{row[r]['mediapipe']:12.3f} / {row[r]['deeplab']:.3f}" if r in row else f"{'-':>26s}" for r in rows
+        )
+        lines.append(f"{clip:44s} {row['area'] * 100:7.1f}% {cells}")
+    big = [row for row in table.values() if row["area"] >= min_area]
+    if big:
+        cells = " ".join(
+            f"{np.mean([b[r]['mediapipe'] for b in big if r in b]):12.3f} / "
+            f"{np.mean([b[r]['deeplab'] for b in big if r in b]):.3f}"
+            for r in rows
+        )
+        lines.append(f"{f'mean over {len(big)} clips (subject >= {min_area:.0%})':44s} {'':8s} {cells}")
+    return "\n".join(lines)
