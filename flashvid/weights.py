@@ -28,6 +28,12 @@ class WeightSpec:
     model_type: str
     licence: str
 
+    @property
+    def max_bytes(self) -> int:
+        """The most a download of these weights may bring: their size (decimal MB) with 1 % and 1 MB to spare; a
+        source that sends more is not the official file (an endless one would fill the disk)."""
+        return int(self.size_mb * 1_010_000) + 1_000_000
+
 
 WEIGHTS: dict[str, WeightSpec] = {
     "sam-vit-b": WeightSpec(
@@ -87,6 +93,12 @@ def resolve(name_or_path: str | os.PathLike[str] | None) -> str | os.PathLike[st
     return path
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 def fetch(
     name: str,
     *,
@@ -115,12 +127,22 @@ def fetch(
                 have = 0
             length = int(response.headers.get("Content-Length") or 0)
             total = have + length if length else 0
+            if total > spec.max_bytes:
+                raise _TooLarge(total)
             with open(part, "ab" if resumed else "wb") as fh:
                 while block := response.read(1 << 16):
                     fh.write(block)
                     have += len(block)
+                    if have > spec.max_bytes:
+                        raise _TooLarge(have)
                     if progress is not None:
                         progress(have, total)
+    except _TooLarge as exc:
+        part.unlink(missing_ok=True)
+        raise FlashvidError(
+            f"{url or spec.url}: sends more than {name}'s {spec.size_mb} MB ({exc.size:,} bytes and counting); not "
+            "the official file, nothing kept; give the official URL or a faithful mirror (--url)"
+        ) from None
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the partial file is already whole
             pass

@@ -104,3 +104,40 @@ def test_offline_and_missing_give_one_line(small_entry, tmp_path: Path, capsys) 
         ]
     )
     assert code == 2
+
+
+class _EndlessHandler(http.server.BaseHTTPRequestHandler):
+    """Sends data without end (no Content-Length), until the client hangs up."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        try:
+            for _ in range(1000):  # bounded: 64 MB at most
+                self.wfile.write(bytes(65536))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_endless_source_stops_at_the_known_size(monkeypatch, tmp_path: Path, capsys) -> None:
+    """Issue 24 item 5: a source that sends more than the named weights' size is cut off in one line, and no
+    .part is left to fill the disk."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        spec = weights.WeightSpec("sam_big.pth", "http://127.0.0.1:9/unused", "0" * 64, 0, "vit_b", "Apache-2.0")
+        monkeypatch.setitem(weights.WEIGHTS, "sam-big", spec)
+        cache = tmp_path / "cache"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/sam_big.pth"
+        assert main(["weights", "fetch", "sam-big", "--cache", str(cache), "--url", url]) == 2
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    err = capsys.readouterr().err  # (the progress bar's lines, then the error)
+    errors = [line for line in err.split("\n") if "flashvid: error:" in line]
+    assert len(errors) == 1 and "sends more than" in errors[0] and "Traceback" not in err
+    assert not list(cache.glob("*")), list(cache.glob("*"))

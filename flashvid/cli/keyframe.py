@@ -14,15 +14,15 @@ from flashvid.errors import FlashvidError
 def cmd_keyframe(args: argparse.Namespace) -> int:
     from flashvid.imageio import read_image
     from flashvid.keyframe import make_keyframe
-    from flashvid.keyframe.files import write_keyframe_set
+    from flashvid.keyframe.files import check_keyframe_outputs, write_keyframe_set
 
     out = Path(args.out)
     if args.from_video and (args.flash or args.noflash):
         raise FlashvidError("give either --from-video CLIP or --flash F --noflash N, not both")
     if not args.from_video and not (args.flash and args.noflash):
         raise FlashvidError("give --flash F and --noflash N (a flash pair), or --from-video CLIP (a flash burst in it)")
-    if not out.parent.is_dir():
-        raise FlashvidError(f"{out.parent}: no such folder for --out; create it first")
+    inputs = [p for p in (args.flash, args.noflash, args.from_video) if p]
+    check_keyframe_outputs(out, inputs, overwrite=args.overwrite)  # before any work
     settings: dict[str, Any] = dict(
         estimator=args.estimator,
         threshold=args.threshold,
@@ -45,7 +45,7 @@ def cmd_keyframe(args: argparse.Namespace) -> int:
         kf = make_keyframe(
             read_image(args.flash), read_image(args.noflash), names=(str(args.flash), str(args.noflash)), **settings
         )
-    write_keyframe_set(kf, out)
+    write_keyframe_set(kf, out, inputs, overwrite=args.overwrite)
     s = kf.summary()
     contrast = s["ratio_in"] / max(s["ratio_out"], 1e-6)
     print(
@@ -108,6 +108,9 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
     p.add_argument("--noflash", help="the no-flash frame taken right beside it")
     p.add_argument("--from-video", help="instead: find a flash burst (torch / screen flash) in this clip")
     p.add_argument("--out", required=True, help="keyframe file to write (.flashkey); PNGs are written beside it")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing keyframe set (once the new one is complete)"
+    )
     p.add_argument("--sam-checkpoint", help="segment-anything checkpoint (vit_b/l/h); default: GrabCut, no weights")
     p.add_argument("--sam-type", choices=["vit_b", "vit_l", "vit_h"], help="check the checkpoint's type")
     add_band(p, "trimap band in pixels (default: 3.5 %% of the shorter side)")

@@ -138,7 +138,7 @@ def evaluate_outside(
 def format_outside_table(table: dict[str, dict[str, Any]], min_area: float = 0.05) -> str:
     """Per clip: the subject's share of the frame, then each row's IoU against MediaPipe / DeepLab; the means over
     the clips where the subject fills at least `min_area` of the frame."""
-    rows = [k for k in next(iter(table.values())) if k != "area"]
+    rows = list(dict.fromkeys(k for row in table.values() for k in row if k != "area"))
     head = f"{'clip':44s} {'subject':>8s} " + " ".join(f"{r[:26]:>26s}" for r in rows)
     lines = [head, "IoU against MediaPipe / DeepLabV3 (subject only)"]
     for clip, row in table.items():
