@@ -8,9 +8,11 @@ so the next start builds only the winner. What was picked, and why, is logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from flashvid.engines.base import ENGINES, Runner, register
@@ -78,7 +80,7 @@ class AutoEngine:
             with atomic_output(path) as tmp:
                 tmp.write_text(json.dumps({"engine": best, "ms_per_frame": times}))
 
-        choice, was_cached = cached(fields, ".choice", probe, lambda p: json.loads(p.read_text()))
+        choice, was_cached = cached(fields, ".choice", probe, _read_choice)
         best = choice["engine"] if choice.get("engine") in names else "eager"
         log.info(
             "engine auto: %s (%s per frame at %s%s)",
@@ -88,3 +90,14 @@ class AutoEngine:
             ", measured before and cached" if was_cached else "",
         )
         return built[best] if best in built else ENGINES[best]().build(model, example_frame, precision, device)
+
+
+def _read_choice(path: Path) -> dict[str, Any]:
+    """A cached choice: {"engine": NAME, "ms_per_frame": {NAME: ms}}; anything else raises (the entry is rebuilt)."""
+    obj = json.loads(path.read_text())
+    times = obj.get("ms_per_frame") if isinstance(obj, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("engine"), str) or not isinstance(times, dict):
+        raise ValueError("not an engine choice")
+    if not all(isinstance(k, str) and isinstance(v, (int, float)) for k, v in times.items()):
+        raise ValueError("not an engine choice")
+    return obj

@@ -2,8 +2,10 @@
 
 An entry is keyed by everything that makes it valid: the engine, the weights' hash, the input shape, the
 precision, the device's name, and the versions of torch / TensorRT / ONNX Runtime. Each entry is a file plus
-a JSON record of its key; an entry whose record is missing, unreadable or different, or whose loading fails,
-is rebuilt, never a crash. The folder is ``$FLASHVID_CACHE`` or ``$XDG_CACHE_HOME/flashvid/engines``
+a JSON record of its key and of the file's SHA-256 taken when it was built. An entry is loaded only when both
+match: a file put in its place (a crafted TensorRT program that would unpickle code, a poisoned ONNX graph) is
+never opened, it is rebuilt, and so is one whose record is missing, unreadable or different, or whose loading
+fails; never a crash. The folder is ``$FLASHVID_CACHE`` or ``$XDG_CACHE_HOME/flashvid/engines``
 (``~/.cache/flashvid/engines``).
 """
 
@@ -71,16 +73,31 @@ def cached(
     folder.mkdir(parents=True, exist_ok=True)
     key = entry_key(fields)
     path, record = folder / f"{key}{suffix}", folder / f"{key}.json"
+    wanted = json.loads(json.dumps(fields, sort_keys=True, default=str))
     if path.is_file() and record.is_file():
         try:
-            if json.loads(record.read_text()) == json.loads(json.dumps(fields, sort_keys=True, default=str)):
+            rec = json.loads(record.read_text())
+            if not isinstance(rec, dict) or rec.get("fields") != wanted:
+                log.warning("engine cache entry %s does not match its key; rebuilding", path.name)
+            elif rec.get("sha256") != file_sha256(path):  # checked before the file is opened by its loader
+                log.warning("engine cache entry %s is not the file that was built; rebuilding", path.name)
+            else:
                 return load(path), True
-            log.warning("engine cache entry %s does not match its key; rebuilding", path.name)
         except Exception as exc:  # noqa: BLE001 - any failure to read a cache entry means: rebuild it
             log.warning("engine cache entry %s is damaged (%s); rebuilding", path.name, exc)
     for p in (path, record):
         p.unlink(missing_ok=True)
     with atomic_output(path) as tmp:
         build(tmp)
-    record.write_text(json.dumps(fields, sort_keys=True, default=str))
+    with atomic_output(record) as tmp:
+        tmp.write_text(json.dumps({"fields": wanted, "sha256": file_sha256(path)}, sort_keys=True))
     return load(path), False
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()

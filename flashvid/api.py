@@ -60,8 +60,8 @@ def keyframe_from_video(
     from flashvid.video.sources import VideoFile
 
     src = VideoFile(video)
-    found = find_flash_pair(
-        (f.image for f in src), name=str(video), max_frames=max(3, int(seconds * max(src.fps, 1.0)))
+    found = find_flash_pair(  # decoded twice: levels first, then the two frames (bounded memory)
+        lambda: (f.image for f in src), name=str(video), max_frames=max(3, int(seconds * max(src.fps, 1.0)))
     )
     names = (f"{video} frame {found.flash_index}", f"{video} frame {found.noflash_index}")
     kf = make_keyframe(found.flash, found.noflash, names=names, **keyframe_settings)  # type: ignore[arg-type]

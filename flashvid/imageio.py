@@ -47,11 +47,35 @@ def to_rgb8(image: np.ndarray, *, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding its pixels; None when no reader knows it."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # only the header is read here; our own limit is checked by the caller
+    try:
+        with Image.open(path) as im:
+            return int(im.width), int(im.height)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def check_image_size(path: str | os.PathLike[str]) -> None:
+    """Refuse, from its header and before decoding, an image larger than `defaults.MAX_FRAME_SIDE` a side."""
+    from flashvid.defaults import MAX_FRAME_SIDE
+
+    size = image_size(path)
+    if size is not None and max(size) > MAX_FRAME_SIDE:
+        raise InputError(
+            f"{path}: {size[0]}x{size[1]} pixels is larger than flashvid takes ({MAX_FRAME_SIDE} a side); scale it down"
+        )
+
+
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as H x W x 3 uint8 RGB (gray, 16-bit and RGBA are converted)."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such image file; check the path")
+    check_image_size(p)
     data = np.fromfile(p, dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
@@ -66,6 +90,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
 def read_gray(path: str | os.PathLike[str]) -> np.ndarray:
     """Read a one-channel image (an alpha matte or a trimap) as H x W uint8; colour files take their first channel."""
     p = Path(path)
+    if p.is_file():
+        check_image_size(p)
     data = np.fromfile(p, dtype=np.uint8) if p.is_file() else np.zeros(0, np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
@@ -113,3 +139,14 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:
         raise InputError(f"{p}: cannot encode an image with this file extension; use .png or .jpg")
     with atomic_output(p) as tmp:
         buf.tofile(tmp)
+
+
+
+def letterbox(image: np.ndarray, height: int, width: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """`image` (H x W x C, any dtype) scaled to fit `height` x `width` with its proportions kept (area
+    interpolation when shrinking); returns it with its top-left corner (y0, x0) on a centred canvas."""
+    h, w = image.shape[:2]
+    s = min(width / w, height / h)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, (nw, nh), interpolation=interp), ((height - nh) // 2, (width - nw) // 2)

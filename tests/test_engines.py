@@ -180,3 +180,39 @@ def test_rvm_side_by_side_covers_onnx_for_both() -> None:
         "RVM-MobileNetV3 onnx (ratio 0.375)",
     ]
     assert all(float(r["median_ms"]) > 0 and r["size"] == "128x72" for r in rows)
+
+
+def test_a_cache_file_put_in_place_of_a_built_one_is_never_opened(tmp_path: Path) -> None:
+    """Issue 24 item 2: the record holds the SHA-256 of what was built; a crafted file with a matching key and
+    record (a poisoned graph, a program that would unpickle code) is rebuilt without being handed to the loader."""
+    opened: list[str] = []
+
+    def build(p: Path) -> None:
+        p.write_text("our engine")
+
+    def load(p: Path) -> str:
+        opened.append(p.read_text())
+        return opened[-1]
+
+    fields = {"engine": "x", "weights": "abc"}
+    assert cached(fields, ".ep", build, load, tmp_path) == ("our engine", False)
+    key = entry_key(fields)
+    (tmp_path / f"{key}.ep").write_text("crafted: would run code when loaded")
+    assert cached(fields, ".ep", build, load, tmp_path) == ("our engine", False)
+    assert "crafted: would run code when loaded" not in opened
+    record = json.loads((tmp_path / f"{key}.json").read_text())
+    assert set(record) == {"fields", "sha256"} and len(record["sha256"]) == 64
+
+
+def test_a_cached_engine_choice_of_the_wrong_shape_is_remeasured(tmp_path: Path, monkeypatch) -> None:
+    """Issue 24 item 6: a .choice of another JSON shape no longer makes every run fail until the cache is cleared."""
+    from flashvid.engines.auto import _read_choice
+
+    good = tmp_path / "good.choice"
+    good.write_text(json.dumps({"engine": "onnx", "ms_per_frame": {"onnx": 3.0, "eager": 5.0}}))
+    assert _read_choice(good)["engine"] == "onnx"
+    for bad in ("[1, 2]", '{"engine": 3}', '{"engine": "onnx", "ms_per_frame": [1]}', '"onnx"'):
+        p = tmp_path / "bad.choice"
+        p.write_text(bad)
+        with pytest.raises(ValueError):
+            _read_choice(p)

@@ -265,7 +265,7 @@ class KeyframeWizard(QDialog):
 
         def find() -> object:
             src = VideoFile(path)
-            return find_flash_pair((f.image for f in src), name=path, max_frames=int(30 * src.fps))
+            return find_flash_pair(lambda: (f.image for f in src), name=path, max_frames=int(30 * src.fps))
 
         def found(pair) -> None:
             self.flash, self.noflash = pair.flash, pair.noflash

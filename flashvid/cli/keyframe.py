@@ -130,8 +130,8 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
 
     p = sub.add_parser("synth-pair", help="render a synthetic flash / no-flash pair with ground-truth alpha")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--width", type=int_in(16, defaults.MAX_FRAME_SIDE), default=640)
+    p.add_argument("--height", type=int_in(16, defaults.MAX_FRAME_SIDE), default=480)
     p.add_argument("--seed", type=int, default=0)
     handlers["synth-pair"] = cmd_synth_pair
 

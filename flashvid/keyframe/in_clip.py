@@ -8,7 +8,7 @@ No video decoding here: the caller decodes (the keyframe stage knows nothing of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -39,16 +39,24 @@ def _level(frame: np.ndarray) -> float:
     return float((srgb_to_linear(small) @ LUMA).mean())
 
 
-def find_flash_pair(frames: Iterable[np.ndarray], name: str = "clip", max_frames: int = 900) -> InClipFlash:
+def find_flash_pair(
+    frames: Iterable[np.ndarray] | Callable[[], Iterable[np.ndarray]], name: str = "clip", max_frames: int = 900
+) -> InClipFlash:
     """The flash burst's brightest frame and the nearest steady frame beside it; `KeyframeError` when the first
-    `max_frames` frames hold no burst."""
-    kept: list[np.ndarray] = []
-    levels: list[float] = []
-    for i, f in enumerate(frames):
-        if i >= max_frames:
-            break
-        kept.append(f)
-        levels.append(_level(f))
+    `max_frames` frames hold no burst.
+
+    `frames`: a callable that starts the frames afresh each time (a clip decoded twice: once for the brightness
+    levels, once to fetch the two frames chosen, so memory holds two frames whatever the clip's length), or a
+    sequence; a one-shot iterator is kept in memory up to `max_frames` frames."""
+    reopen: Callable[[], Iterable[np.ndarray]]
+    if callable(frames):
+        reopen = frames
+    elif isinstance(frames, Iterator):
+        kept_all = [f for _, f in zip(range(max_frames), frames, strict=False)]
+        reopen = lambda: kept_all  # noqa: E731
+    else:
+        reopen = lambda: frames  # type: ignore[assignment,return-value]  # noqa: E731
+    levels = [_level(f) for _, f in zip(range(max_frames), reopen(), strict=False)]
     if len(levels) < 3:
         raise KeyframeError(f"{name}: only {len(levels)} frames; a flash burst needs a few frames around it")
     lv = np.asarray(levels)
@@ -72,4 +80,10 @@ def find_flash_pair(frames: Iterable[np.ndarray], name: str = "clip", max_frames
     if not before and not after:
         raise KeyframeError(f"{name}: the flash at frame {k} has no steady unlit frame beside it; hold still around it")
     n = before[0] if before else after[0]
-    return InClipFlash(kept[k], kept[n], k, n, float(lv[k] / steady))
+    chosen: dict[int, np.ndarray] = {}
+    for i, f in zip(range(max(k, n) + 1), reopen(), strict=False):
+        if i in (k, n):
+            chosen[i] = np.array(f, copy=True)
+    if len(chosen) < len({k, n}):
+        raise KeyframeError(f"{name}: frames {k} and {n} could not be read again; the file changed while it was read")
+    return InClipFlash(chosen[k], chosen[n], k, n, float(lv[k] / steady))

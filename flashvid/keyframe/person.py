@@ -19,6 +19,7 @@ import numpy as np
 
 from flashvid.assets import SEGMENTERS
 from flashvid.errors import CheckpointError
+from flashvid.imageio import letterbox
 
 #: Shipped person segmenters: name -> file in flashvid.assets/segmenters.
 PERSON_MODELS = SEGMENTERS
@@ -88,12 +89,10 @@ class PersonSegmenter:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         # letterbox to the model's aspect (grey bars), so a person keeps their proportions
-        s = min(self.width / w, self.height / h)
-        nw, nh = max(1, round(w * s)), max(1, round(h * s))
-        x0, y0 = (self.width - nw) // 2, (self.height - nh) // 2
+        fitted, (y0, x0) = letterbox(image, self.height, self.width)
+        nh, nw = fitted.shape[:2]
         canvas = np.full((self.height, self.width, 3), 0.5, np.float32)
-        interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-        canvas[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(image, (nw, nh), interpolation=interp).astype(np.float32) / 255
+        canvas[y0 : y0 + nh, x0 : x0 + nw] = fitted.astype(np.float32) / 255
         with self._lock:
             self._it.set_tensor(self._in, canvas[None])
             self._it.invoke()

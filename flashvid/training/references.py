@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from flashvid.errors import CheckpointError
+from flashvid.imageio import letterbox
 
 #: Pascal VOC's person class
 PERSON_CLASS = 15
@@ -41,11 +42,10 @@ class DeepLabPerson:
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        s = min(self.width / w, self.height / h)
-        nw, nh = max(1, round(w * s)), max(1, round(h * s))
-        x0, y0 = (self.width - nw) // 2, (self.height - nh) // 2
+        fitted, (y0, x0) = letterbox(image, self.height, self.width)
+        nh, nw = fitted.shape[:2]
         canvas = np.full((self.height, self.width, 3), 128, np.uint8)
-        canvas[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+        canvas[y0 : y0 + nh, x0 : x0 + nw] = fitted
         with self._lock:
             self._it.set_tensor(self._in, canvas[None])
             self._it.invoke()

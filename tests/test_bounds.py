@@ -1,0 +1,80 @@
+"""Issue 24 item 3: memory bounded for any input: sizes checked from headers before decoding, flash bursts found
+in a clip of any length with two frames in memory, sizes on the command line checked before allocating."""
+
+from __future__ import annotations
+
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flashvid.cli import main
+from flashvid.errors import InputError
+
+
+def _huge_png(path: Path, width: int, height: int) -> None:
+    """A valid, tiny PNG file that declares width x height grey pixels (the rows compress to almost nothing)."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = zlib.compress(b"\x00" * (width + 1) * 64, 9)  # only the first rows' data: the header is what counts
+    head = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def test_an_image_too_large_is_refused_from_its_header(tmp_path: Path) -> None:
+    from flashvid.imageio import read_image
+
+    bomb = tmp_path / "bomb.png"
+    _huge_png(bomb, 20000, 20000)
+    assert bomb.stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as e:
+            read_image(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "20000x20000" in str(e.value) and "8192" in str(e.value) and peak < 50e6
+
+
+def test_a_huge_background_is_one_line(tmp_path: Path, capsys) -> None:
+    bomb = tmp_path / "bg.png"
+    _huge_png(bomb, 20000, 20000)
+    code = main(["export", "--input", str(tmp_path / "none.mp4"), "--keyframe", "k", "--background", str(bomb),
+                 "--out", str(tmp_path / "o.mp4")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_synth_pair_sizes_are_checked_before_allocating(tmp_path: Path, capsys) -> None:
+    for bad in ("60000", "0"):
+        with pytest.raises(SystemExit) as exit_info:  # refused while parsing, as every bad argument is
+            main(["synth-pair", "--out-dir", str(tmp_path / "p"), "--width", bad])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_flash_burst_is_found_with_two_frames_in_memory() -> None:
+    from flashvid.keyframe.in_clip import find_flash_pair
+
+    def frames():
+        rng = np.random.default_rng(0)
+        base = rng.integers(40, 120, (240, 320, 3), dtype=np.uint8)
+        for i in range(400):
+            yield np.clip(base.astype(np.int16) * (2 if i == 250 else 1), 0, 255).astype(np.uint8)
+
+    tracemalloc.start()
+    try:
+        found = find_flash_pair(frames, name="long take", max_frames=400)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.flash_index == 250 and found.noflash_index == 248
+    assert peak < 12 * 240 * 320 * 3  # a handful of frames, not the 400 of the take (92 MB)
