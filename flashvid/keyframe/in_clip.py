@@ -55,7 +55,7 @@ def find_flash_pair(
         kept_all = [f for _, f in zip(range(max_frames), frames, strict=False)]
         reopen = lambda: kept_all  # noqa: E731
     else:
-        reopen = lambda: frames  # type: ignore[assignment,return-value]  # noqa: E731
+        reopen = lambda: frames  # noqa: E731
     levels = [_level(f) for _, f in zip(range(max_frames), reopen(), strict=False)]
     if len(levels) < 3:
         raise KeyframeError(f"{name}: only {len(levels)} frames; a flash burst needs a few frames around it")
