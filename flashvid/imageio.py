@@ -47,6 +47,32 @@ def to_rgb8(image: np.ndarray, *, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def exif_orientation(path: str | os.PathLike[str]) -> int:
+    """The EXIF orientation tag (1-8) of a photo, 1 when it has none."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            value = im.getexif().get(0x0112, 1)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return 1
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """`img` (H x W [x C]) turned as EXIF `orientation` says it should be shown (a phone photo taken upright)."""
+    turned = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }.get(orientation)
+    return np.ascontiguousarray(turned(img)) if turned is not None else img
+
+
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     """(width, height) from the file's header, without decoding its pixels; None when no reader knows it."""
     from PIL import Image, UnidentifiedImageError
@@ -71,7 +97,8 @@ def check_image_size(path: str | os.PathLike[str]) -> None:
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an image file as H x W x 3 uint8 RGB (gray, 16-bit and RGBA are converted)."""
+    """Read an image file as H x W x 3 uint8 RGB (gray, 16-bit and RGBA are converted), turned upright as its
+    EXIF orientation says."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such image file; check the path")
@@ -84,6 +111,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     elif img.ndim == 3 and img.shape[2] == 4:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    img = apply_orientation(img, exif_orientation(p))  # a phone photo as it was taken, not as it was stored
     return to_rgb8(img, name=str(p))
 
 

@@ -78,3 +78,49 @@ def test_a_flash_burst_is_found_with_two_frames_in_memory() -> None:
         tracemalloc.stop()
     assert found.flash_index == 250 and found.noflash_index == 248
     assert peak < 12 * 240 * 320 * 3  # a handful of frames, not the 400 of the take (92 MB)
+
+
+def test_a_phone_photo_is_read_upright(tmp_path: Path) -> None:
+    """Issue 24 item 7: EXIF orientation is applied, so a photo stored sideways reads as it was taken."""
+    from PIL import Image
+
+    from flashvid.imageio import read_image
+
+    img = np.zeros((40, 60, 3), np.uint8)
+    img[:10, :, 0] = 255  # a red band along the stored image's top
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to show"
+    Image.fromarray(img).save(tmp_path / "phone.jpg", quality=95, exif=exif)
+    Image.fromarray(img).save(tmp_path / "plain.jpg", quality=95)
+    upright, plain = read_image(tmp_path / "phone.jpg"), read_image(tmp_path / "plain.jpg")
+    assert plain.shape == (40, 60, 3) and upright.shape == (60, 40, 3)
+    assert upright[:, -10:, 0].mean() > 200 and upright[:, :10, 0].mean() < 50  # the top band is now on the right
+
+
+@pytest.mark.parametrize("kind", ["nan", "int8", "bool"])
+def test_a_checkpoint_of_odd_numbers_is_refused(kind: str, tmp_path: Path) -> None:
+    """Issue 24 item 7: NaN, integer or boolean weights are refused in one line instead of an all-zero matte."""
+    import torch
+
+    from flashvid.errors import CheckpointError
+    from flashvid.network import build_model, save_checkpoint
+
+    model = build_model("flashvid-rt")
+    name = next(k for k, v in model.state_dict().items() if v.is_floating_point() and v.numel() > 1)
+    with torch.no_grad():
+        t = model.state_dict()[name]
+        if kind == "nan":
+            t[0] = float("nan")
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(model, path)
+    if kind != "nan":
+        from safetensors.torch import load_file, save_file
+
+        from flashvid.network.build import read_checkpoint_metadata
+
+        sd = load_file(str(path))
+        sd[name] = sd[name].to(torch.int8 if kind == "int8" else torch.bool)
+        save_file(sd, str(path), metadata=read_checkpoint_metadata(path))
+    with pytest.raises(CheckpointError) as e:
+        build_model("flashvid-rt", path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)

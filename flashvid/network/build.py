@@ -174,6 +174,19 @@ def _load_strict(model: Any, sd: dict[str, torch.Tensor], path: Path) -> None:
             f"{path}: does not fit {model.model_name} ({len(missing)} missing, {len(unexpected)} unexpected tensors, "
             f"e.g. {(missing + unexpected)[:3]}); give a checkpoint of this model"
         )
+    floats = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
+    odd = [k for k in own if own[k].is_floating_point() and sd[k].dtype not in floats]
+    if odd:
+        raise CheckpointError(
+            f"{path}: {len(odd)} weights are stored as {sd[odd[0]].dtype} (e.g. {odd[0]}), not as floating-point "
+            "numbers; give a checkpoint of this model as flashvid writes them"
+        )
+    bad = [k for k in own if sd[k].is_floating_point() and not bool(torch.isfinite(sd[k].float()).all())]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weights hold NaN or infinity (e.g. {bad[0]}); the file is damaged or the training "
+            "diverged: give another checkpoint"
+        )
     wrong = [k for k in own if own[k].shape != sd[k].shape]
     if wrong:
         raise CheckpointError(
