@@ -64,7 +64,9 @@ def keyframe_from_video(
         lambda: (f.image for f in src), name=str(video), max_frames=max(3, int(seconds * max(src.fps, 1.0)))
     )
     names = (f"{video} frame {found.flash_index}", f"{video} frame {found.noflash_index}")
-    kf = make_keyframe(found.flash, found.noflash, names=names, **keyframe_settings)  # type: ignore[arg-type]
+    # the burst is the brighter frame by construction: its order needs no confirmation
+    settings = {**keyframe_settings, "accept_weak_flash": True}
+    kf = make_keyframe(found.flash, found.noflash, names=names, **settings)  # type: ignore[arg-type]
     kf.settings["source"] = f"in-clip flash: frames {found.flash_index} / {found.noflash_index} of {video}"
     return kf, found
 

@@ -216,7 +216,7 @@ def bench_file_pipeline(
         stats = matte_video(
             src,
             Path(tmp) / "out.mp4",
-            keyframe=make_keyframe(clip.flash, clip.noflash),
+            keyframe=make_keyframe(clip.flash, clip.noflash, accept_weak_flash=True),
             background="blur:20",
             matter=matter,
         )

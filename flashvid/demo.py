@@ -172,7 +172,7 @@ def run_demo(
     else:
         flash, noflash, imgs, fps = real_demo_clip(frames, seed)
         source = ArraySource(imgs, fps)
-    kf = make_keyframe(flash, noflash, names=names)
+    kf = make_keyframe(flash, noflash, names=names, accept_weak_flash=video is None)
     kf.save(out / "keyframe.flashkey")
     kept: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
 
@@ -192,7 +192,11 @@ def run_demo(
     errors = None
     if video is None:  # the error figures: the generated clip, whose ground truth is known
         clip = generate_clip(frames=frames, seed=seed)
-        matter.set_keyframe(make_keyframe(clip.flash, clip.noflash, names=("generated flash", "generated no-flash")))
+        matter.set_keyframe(
+            make_keyframe(
+                clip.flash, clip.noflash, names=("generated flash", "generated no-flash"), accept_weak_flash=True
+            )
+        )
         alphas = [matter.process(f).alpha for f in clip.frames]
         errors = truth_errors(alphas, clip.alphas)
     return DemoResult(out, stats.frames_written, w, h, stats.elapsed_s, stats.fps, errors)

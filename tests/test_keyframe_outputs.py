@@ -84,3 +84,23 @@ def test_a_failed_write_keeps_the_previous_set(pair: Path, tmp_path: Path, capsy
     assert code == 2 and _digest(out) == before and Keyframe.load(out).settings["band"] != 9
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging files left
     _one_line(err)
+
+
+def test_a_weak_flash_is_asked_about_not_guessed(tmp_path: Path, capsys) -> None:
+    """Issue 24 item 9: the demo's generated pair has so weak a flash that the order cannot be confirmed either
+    way (swapped it scored inside the margin and was accepted): one line and exit 2 in either order, unless
+    --accept-weak-flash; the keyframe then records that it was weak."""
+    from flashvid.demo import generate_clip
+    from flashvid.imageio import write_image
+
+    clip = generate_clip(frames=1)
+    write_image(tmp_path / "f.png", clip.flash)
+    write_image(tmp_path / "n.png", clip.noflash)
+    for a, b in (("f", "n"), ("n", "f")):
+        argv = ["keyframe", "--flash", str(tmp_path / f"{a}.png"), "--noflash", str(tmp_path / f"{b}.png")]
+        code, err = _run([*argv, "--out", str(tmp_path / f"{a}.flashkey")], capsys)
+        assert code == 2 and not (tmp_path / f"{a}.flashkey").exists()
+        _one_line(err, "--accept-weak-flash")
+    argv = ["keyframe", "--flash", str(tmp_path / "f.png"), "--noflash", str(tmp_path / "n.png")]
+    assert _run([*argv, "--out", str(tmp_path / "k.flashkey"), "--accept-weak-flash"], capsys)[0] == 0
+    assert Keyframe.load(tmp_path / "k.flashkey").settings["weak_flash"] is True

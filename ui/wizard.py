@@ -304,7 +304,7 @@ class KeyframeWizard(QDialog):
         self.tasks.submit(
             "compute",
             "segmenting",
-            lambda: make_keyframe(flash, noflash, resize=True, **settings),
+            lambda: make_keyframe(flash, noflash, resize=True, accept_weak_flash=True, **settings),
             self._computed,
             self._failed,
         )
@@ -323,9 +323,16 @@ class KeyframeWizard(QDialog):
         self.undo_button.setEnabled(False)
         self.accept_button.setEnabled(True)
         s = kf.summary()
+        weak = (
+            "WARNING: the flash barely lit the subject more than the room; check that the flash image is the lit "
+            "one (retake closer if the subject is not what is marked). "
+            if kf.settings.get("weak_flash")
+            else ""
+        )
         self.status.setText(
-            f"{self.capture_note}subject {s['area_pct']:.1f} %, {s['points']} points, ratio {s['ratio_in']:.2f} "
-            f"inside vs {s['ratio_out']:.2f} outside; segmented by {kf.settings.get('segmenter', '?')}"
+            f"{weak}{self.capture_note}subject {s['area_pct']:.1f} %, {s['points']} points, ratio "
+            f"{s['ratio_in']:.2f} inside vs {s['ratio_out']:.2f} outside; segmented by "
+            f"{kf.settings.get('segmenter', '?')}"
         )
         self.refresh()
 

@@ -201,6 +201,11 @@ def add_keyframe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flash", help="flash image (with --noflash, instead of --keyframe)")
     p.add_argument("--noflash", help="no-flash image")
     p.add_argument("--sam-checkpoint", help="SAM checkpoint for making the keyframe")
+    p.add_argument(
+        "--accept-weak-flash",
+        action="store_true",
+        help="with --flash / --noflash: take --flash as the lit image even when the flash is too weak to confirm it",
+    )
     add_band(p, "remake the keyframe's trimap with this band in px")
 
 
@@ -240,6 +245,7 @@ def keyframe_from_args(args: argparse.Namespace) -> Keyframe:
             read_image(args.noflash),
             sam_checkpoint=sam(args.sam_checkpoint),
             names=(str(args.flash), str(args.noflash)),
+            accept_weak_flash=args.accept_weak_flash,
         )
     else:
         raise FlashvidError("give --keyframe kf.flashkey, or --flash F and --noflash N to make one")

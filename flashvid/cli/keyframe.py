@@ -32,6 +32,7 @@ def cmd_keyframe(args: argparse.Namespace) -> int:
         device=args.device,
         resize=args.resize,
         negative_points=args.negative_points,
+        accept_weak_flash=args.accept_weak_flash,
     )
     if args.from_video:
         from flashvid.api import keyframe_from_video
@@ -125,6 +126,11 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
         "--negative-points", type=int_in(0, 64), default=0, help="negative points from the lowest-ratio areas"
     )
     p.add_argument("--resize", action="store_true", help="scale the no-flash image to the flash image's size")
+    p.add_argument(
+        "--accept-weak-flash",
+        action="store_true",
+        help="take --flash as the lit image even when the flash is too weak to confirm the order",
+    )
     p.add_argument("--device", default=defaults.DEVICE, type=device, help="device for SAM: cpu or cuda")
     handlers["keyframe"] = cmd_keyframe
 

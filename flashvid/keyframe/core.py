@@ -158,7 +158,9 @@ class Keyframe:
             )
             edits = [e for e in edits if "strokes" in e]
         else:
-            kf = make_keyframe(self.flash, self.noflash, threshold=threshold, band=new_band, **sam)
+            kf = make_keyframe(
+                self.flash, self.noflash, threshold=threshold, band=new_band, accept_weak_flash=True, **sam
+            )  # the user took this pair already (and was asked about a weak flash then)
         for e in edits:
             if "points" in e:
                 kf = kf.with_points([(x, y) for x, y, _ in e["points"]], [v for *_, v in e["points"]], **sam)
@@ -287,8 +289,19 @@ def validate_arrays(kf: Keyframe) -> str:
     return ""
 
 
-def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = ("flash", "no-flash")) -> None:
-    """Refuse a pair of different sizes or a pair whose flash image is the darker one (swapped)."""
+class WeakFlashError(KeyframeError):
+    """The pair's flash evidence is too weak to tell which image is the flash-lit one."""
+
+
+def check_pair(
+    flash: np.ndarray,
+    noflash: np.ndarray,
+    names: tuple[str, str] = ("flash", "no-flash"),
+    accept_weak_flash: bool = False,
+) -> float:
+    """Refuse a pair of different sizes or a pair whose flash image is the darker one (swapped); and, unless
+    `accept_weak_flash`, a pair whose evidence either way is inside `SWAP_MARGIN` (`WeakFlashError`: the caller
+    asks the user rather than guesses). Returns the pair's `flash_centredness`."""
     if flash.shape[:2] != noflash.shape[:2]:
         raise KeyframeError(
             f"{names[1]}: {noflash.shape[1]}x{noflash.shape[0]} but {names[0]} is {flash.shape[1]}x{flash.shape[0]}; "
@@ -305,6 +318,17 @@ def check_pair(flash: np.ndarray, noflash: np.ndarray, names: tuple[str, str] = 
             f"{names[0]}: the flash lit the surroundings rather than the subject (centre vs border log-ratio "
             f"{score:+.2f}); the two look swapped - give the flash-lit frame as --flash"
         )
+    if score < SWAP_MARGIN and not accept_weak_flash:
+        raise weak_flash_error(names[0], score)
+    return score
+
+
+def weak_flash_error(name: str, score: float) -> WeakFlashError:
+    return WeakFlashError(
+        f"{name}: the flash lit the subject barely more than the surroundings (centre vs border log-ratio "
+        f"{score:+.2f}), too little to confirm which image is the flash-lit one; check that --flash is the lit "
+        "one, then pass --accept-weak-flash"
+    )
 
 
 def flash_centredness(flash: np.ndarray, noflash: np.ndarray, work: int = 256) -> float:
@@ -380,6 +404,7 @@ def make_keyframe(
     device: str = "cpu",
     resize: bool = False,
     names: tuple[str, str] = ("flash", "no-flash"),
+    accept_weak_flash: bool = False,
     **prior_settings: Any,
 ) -> Keyframe:
     """Make a flash keyframe from a flash / no-flash pair.
@@ -395,6 +420,8 @@ def make_keyframe(
         sam_checkpoint, sam_type, device: for SAM (a checkpoint implies ``segmenter="sam"``).
         resize: scale the no-flash image to the flash image's size instead of refusing different sizes.
         names: how the two inputs are named in error messages (file names from the CLI).
+        accept_weak_flash: take the pair in the given order even when the flash evidence is too weak to confirm
+            it (`WeakFlashError` otherwise); the keyframe records it (``settings["weak_flash"]``).
         **prior_settings: any other `PriorSettings` field (work_size, median, max_points, negative_points, ...).
 
     Raises:
@@ -404,7 +431,7 @@ def make_keyframe(
     noflash = to_rgb8(noflash, name=names[1])
     if resize and flash.shape != noflash.shape:
         noflash = cv2.resize(noflash, (flash.shape[1], flash.shape[0]), interpolation=cv2.INTER_AREA)
-    check_pair(flash, noflash, names)
+    score = check_pair(flash, noflash, names, accept_weak_flash=True)  # sizes and a clear swap; weak: below
     settings = PriorSettings(estimator=estimator, threshold=threshold, **prior_settings)
     prior = compute_prior(flash, noflash, settings)
     if prior.strength < MIN_FLASH_STRENGTH or not (prior.labels == 1).any():
@@ -412,6 +439,8 @@ def make_keyframe(
             f"{names[0]}: the flash is too weak to find the subject (it adds {100 * prior.strength:.1f} % of the "
             "light at best); retake it closer to the subject, with a stronger flash or in a darker room"
         )
+    if score < SWAP_MARGIN and not accept_weak_flash:  # asked, not guessed (a flash that did light something)
+        raise weak_flash_error(names[0], score)
     seg = make_segmenter(segmenter, sam_checkpoint, sam_type, device)
     mask = (seg.segment(flash, prior.ratio, prior.points, prior.labels) > 0).astype(np.uint8)
     if not mask.any():
@@ -427,6 +456,8 @@ def make_keyframe(
         "band": band_px,
         "strength": round(prior.strength, 4),
         "exposure": round(prior.exposure, 4),
+        "swap_score": round(score, 4),
+        "weak_flash": bool(score < SWAP_MARGIN),
     }
     return Keyframe(
         flash, noflash, prior.ratio, prior.points, prior.labels, mask, make_trimap(mask, band_px, prior.ratio), record

@@ -87,7 +87,12 @@ def load_outside_clip(
                 break
     name = Path(path).stem
     person0 = mediapipe(imgs[0])
-    kf = make_keyframe(rendered_flash(imgs[0], person0, seed), imgs[0], names=(f"{name} flash", f"{name} frame 0"))
+    kf = make_keyframe(
+        rendered_flash(imgs[0], person0, seed),
+        imgs[0],
+        names=(f"{name} flash", f"{name} frame 0"),
+        accept_weak_flash=True,
+    )
     later = imgs[1:]
     return OutsideClip(
         name,

@@ -104,7 +104,9 @@ def boundary_f(pred: np.ndarray, ref: np.ndarray, tol_frac: float = 0.0075) -> f
 
 def clip_keyframe(clip: RealClip) -> Keyframe:
     """The run-time keyframe of a clip: its rendered flash and its first (no-flash) frame."""
-    return make_keyframe(clip.flash, clip.frames[0], names=(f"{clip.name} flash", f"{clip.name} frame 0"))
+    return make_keyframe(
+        clip.flash, clip.frames[0], names=(f"{clip.name} flash", f"{clip.name} frame 0"), accept_weak_flash=True
+    )
 
 
 def model_run(

@@ -254,7 +254,7 @@ def _keyframe_trimap(
     from flashvid.keyframe import make_keyframe
 
     try:
-        kf = make_keyframe(flash, noflash)
+        kf = make_keyframe(flash, noflash, accept_weak_flash=True)  # rendered: the order is known
         return kf.trimap, kf.mask, "runtime"
     except FlashvidError:
         return make_trimap(gt), gt, "gt-fallback"

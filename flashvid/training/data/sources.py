@@ -129,7 +129,7 @@ def read_real_flash(root: str | os.PathLike[str], max_side: int = 480) -> list[t
         size = (round(f.shape[1] * s), round(f.shape[0] * s))
         f, n = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (f, n))
         try:
-            alpha = make_keyframe(f, n, resize=True).mask.astype(np.float32)
+            alpha = make_keyframe(f, n, resize=True, accept_weak_flash=True).mask.astype(np.float32)
         except FlashvidError:
             continue  # the flash finds nothing here: no label to learn from
         out.append((f, n, alpha, False))
