@@ -233,10 +233,14 @@ def check_output(output: str | os.PathLike[str], input: object = None, *, overwr
     if isinstance(input, (str, os.PathLike)) and out.exists() and Path(input).exists():
         if os.path.samefile(out, input):
             raise InputError(f"{out}: is the input itself; write the result to another file (--out)")
+    if out.is_dir() and out.suffix:  # a PNG sequence's output is a folder; a video's never is
+        raise InputError(f"{out}: is a folder; give a file name for the output (--out)")
     if out.exists() and not overwrite:
         raise InputError(f"{out}: already exists; give another --out, or --overwrite to replace it when done")
     if not out.parent.is_dir():
         raise InputError(f"{out.parent}: no such folder for the output; create it first")
+    if not os.access(out.parent, os.W_OK):
+        raise InputError(f"{out.parent}: cannot write in this folder; choose another --out")
 
 
 def describe(stats: RunStats, output: str | os.PathLike[str] | None) -> str:

@@ -83,14 +83,14 @@ def background(text: str) -> str:
     """Colours and blur strengths are checked here; a file is checked for existence (read later)."""
     low = text.strip().lower()
     if low in ("none", "transparent") or low == "blur":
-        return text
+        return low  # (" none" typed with a space is still none)
     if low.startswith("blur:"):
         in_range(defaults.BLUR_RANGE)(low.split(":", 1)[1])
-        return text
+        return low
     if low.startswith("#"):
         if len(low) != 7 or any(c not in "0123456789abcdef" for c in low[1:]):
             raise argparse.ArgumentTypeError(f"{text!r}: write a colour as #RRGGBB, e.g. #00ff00")
-        return text
+        return low
     if not Path(text).is_file():
         raise argparse.ArgumentTypeError(f"{text}: no such file; give an image, a video, #RRGGBB, blur[:PX] or none")
     return text

@@ -43,7 +43,7 @@ class VideoBackground(Background):
 
 def parse_background(spec: str | None) -> Background:
     """``#RRGGBB`` | ``blur`` | ``blur:STRENGTH`` | ``none`` / ``transparent`` | an image file | a video file."""
-    if spec is None or spec.lower() in ("none", "transparent"):
+    if spec is None or spec.strip().lower() in ("none", "transparent"):
         return TransparentBackground()
     s = spec.strip()
     if s.startswith("#") and len(s) == 7:
