@@ -124,3 +124,39 @@ def test_a_checkpoint_of_odd_numbers_is_refused(kind: str, tmp_path: Path) -> No
     with pytest.raises(CheckpointError) as e:
         build_model("flashvid-rt", path)
     assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_cover_picture_stream_is_not_taken_for_the_video(tmp_path: Path) -> None:
+    """Issue 24 item 7: a file whose first video stream is a cover still (disposition attached_pic) is read from
+    its real video stream; a real file with a cover reads every frame of its video."""
+    from types import SimpleNamespace
+
+    import av
+    from av.stream import Disposition
+
+    from flashvid.video.sources import VideoFile, video_stream
+
+    cover, moving = SimpleNamespace(disposition=1024), SimpleNamespace(disposition=1)
+    assert video_stream(SimpleNamespace(streams=SimpleNamespace(video=[cover, moving]))) is moving
+    assert video_stream(SimpleNamespace(streams=SimpleNamespace(video=[cover]))) is cover  # a still is all there is
+
+    path = tmp_path / "with_cover.mp4"
+    with av.open(str(path), "w") as c:
+        still = c.add_stream("mjpeg", rate=1)
+        still.width, still.height, still.pix_fmt = 64, 48, "yuvj420p"
+        still.disposition = Disposition.attached_pic
+        vid = c.add_stream("libx264", rate=10)
+        vid.width, vid.height, vid.pix_fmt = 96, 64, "yuv420p"
+        for p in still.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 200, np.uint8), format="rgb24")):
+            c.mux(p)
+        for p in still.encode():
+            c.mux(p)
+        for i in range(12):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 96, 3), i * 20, np.uint8), format="rgb24")
+            frame.pts = i
+            for p in vid.encode(frame):
+                c.mux(p)
+        for p in vid.encode():
+            c.mux(p)
+    src = VideoFile(path)
+    assert (src.width, src.height) == (96, 64) and len(list(src)) == 12 and not src.shortfall()

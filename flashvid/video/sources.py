@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -50,6 +50,18 @@ class Source(Protocol):
     def __iter__(self) -> Iterator[Frame]: ...
 
 
+#: FFmpeg's disposition flag of a cover picture stored as a one-frame video stream (AV_DISPOSITION_ATTACHED_PIC)
+ATTACHED_PIC = 0x400
+
+
+def video_stream(container: Any) -> Any:
+    """The container's video: its first video stream that is not a cover picture (phones and editors store the
+    cover as a one-frame video stream, sometimes first), else its first video stream."""
+    streams = list(container.streams.video)
+    moving = [s for s in streams if not int(getattr(s, "disposition", 0) or 0) & ATTACHED_PIC]
+    return (moving or streams)[0]
+
+
 class VideoFile:
     """Decode a video file with PyAV.
 
@@ -67,7 +79,7 @@ class VideoFile:
             with av.open(str(self.path)) as c:
                 if not c.streams.video:
                     raise InputError(f"{self.path}: has no video stream; give a video file (mp4, mov, mkv, webm)")
-                s = c.streams.video[0]
+                s = video_stream(c)
                 self.fps = float(s.average_rate or s.guessed_rate or 30)
                 self.rate = s.average_rate or s.guessed_rate or Fraction(30)
                 self.frame_count = int(s.frames or 0)
@@ -117,7 +129,7 @@ class VideoFile:
 
         self.decoded, self.decode_error = 0, ""
         with av.open(str(self.path)) as c:
-            s = c.streams.video[0]
+            s = video_stream(c)
             s.thread_type = "AUTO"
             t0 = float(s.start_time * s.time_base) if s.start_time is not None and s.time_base else None
             if start > 0 and s.time_base:
