@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flashvid import defaults
-from flashvid.errors import InputError
+from flashvid.errors import FlashvidError, InputError
 from flashvid.spec import CompositorSpec, MatterSpec
 
 if TYPE_CHECKING:
@@ -167,7 +167,8 @@ def matte_video(
     if output is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if output is not None:
-        check_output(output_path(output, format), input, overwrite=overwrite)
+        others = [x for x in (keyframe, background) if isinstance(x, (str, os.PathLike))]
+        check_output(output_path(output, format), input, overwrite=overwrite, also=others)
     if isinstance(keyframe, str) and keyframe == "auto":
         if not isinstance(input, (str, os.PathLike)):
             raise InputError("keyframe='auto' needs a video file as the input (it looks for a flash burst in it)")
@@ -197,7 +198,8 @@ def matte_video(
     if output is not None:
         out = output_path(output, format)
         has_audio = isinstance(source, VideoFile) and source.has_audio and audio
-        sink = make_sink(format, out, source.width, source.height, source.rate, source.path if has_audio else None)  # type: ignore[attr-defined]
+        sound = source.path if has_audio else None  # type: ignore[attr-defined]
+        sink = make_sink(format, out, source.width, source.height, source.rate, sound, overwrite=overwrite)
         all_sinks.insert(0, sink)
     try:
         stats = run(
@@ -212,27 +214,40 @@ def matte_video(
             cancel=cancel,
             total=total,
         )
-    except BaseException:
+    except BaseException as exc:
         if sink is not None:
             sink.abort()
+            exc.kept_partial = getattr(sink, "kept_partial", None)  # type: ignore[attr-defined]  # for the caller's message
         raise
     if sink is not None:
         # a cancelled file run is not the whole result: it stays NAME.partial.EXT and never replaces `output`
         # (a live run ends by cancel: what it recorded is the result)
-        if stats.cancelled and not live:
-            sink.abort()
-        else:
-            sink.close()
+        try:
+            if stats.cancelled and not live:
+                sink.abort()
+            else:
+                sink.close()
+        except FlashvidError as exc:
+            exc.kept_partial = getattr(sink, "kept_partial", None)  # for the caller's message
+            raise
     return stats
 
 
-def check_output(output: str | os.PathLike[str], input: object = None, *, overwrite: bool = False) -> None:
-    """Refuse, before any work, an output that is the input (same file, also through links) or that exists
-    without `overwrite`, or whose folder is missing."""
+def check_output(
+    output: str | os.PathLike[str],
+    input: object = None,
+    *,
+    overwrite: bool = False,
+    also: Sequence[object] = (),
+) -> None:
+    """Refuse, before any work, an output that is the input or one of the other files the run reads (`also`: the
+    keyframe, the background; same file, also through links), or that exists without `overwrite`, or whose
+    folder is missing or cannot be written."""
     out = Path(output)
-    if isinstance(input, (str, os.PathLike)) and out.exists() and Path(input).exists():
-        if os.path.samefile(out, input):
-            raise InputError(f"{out}: is the input itself; write the result to another file (--out)")
+    for i, src in enumerate([input, *also]):
+        if isinstance(src, (str, os.PathLike)) and out.exists() and Path(src).exists() and os.path.samefile(out, src):
+            what = "the input itself" if i == 0 else f"an input of this run ({src})"
+            raise InputError(f"{out}: is {what}; write the result to another file (--out)")
     if out.is_dir() and out.suffix:  # a PNG sequence's output is a folder; a video's never is
         raise InputError(f"{out}: is a folder; give a file name for the output (--out)")
     if out.exists() and not overwrite:

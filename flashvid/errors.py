@@ -7,9 +7,15 @@ and exits with status 2; the app shows it in its status bar.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class FlashvidError(Exception):
-    """A problem with the user's input or set-up, with a one-line message naming the fix."""
+    """A problem with the user's input or set-up, with a one-line message naming the fix.
+
+    `kept_partial`: where an export that failed kept what it had written (None: nothing kept)."""
+
+    kept_partial: Path | None = None
 
 
 class InputError(FlashvidError, ValueError):

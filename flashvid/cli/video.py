@@ -33,11 +33,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from flashvid.api import check_output, matte_video
-    from flashvid.video.sinks import output_path, partial_path
+    from flashvid.video.sinks import output_path
     from flashvid.video.sources import VideoFile, open_source
 
     out = output_path(args.out, args.format)
-    check_output(out, args.input, overwrite=args.overwrite)
+    others = [x for x in (args.keyframe, args.background, args.flash, args.noflash) if x and x != "auto"]
+    check_output(out, args.input, overwrite=args.overwrite, also=others)
     source = open_source(args.input)
     comp = compositor_spec(args)
     kf = keyframe_from_args(args)
@@ -61,8 +62,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except (KeyboardInterrupt, FlashvidError) as exc:
         bar.close()
-        kept = partial_path(out)
-        what = f"kept what was done in {kept} ({out} untouched)" if kept.exists() else "nothing written"
+        kept = getattr(exc, "kept_partial", None)
+        if kept is not None and str(kept) in str(exc):  # the error says where the result is already
+            raise FlashvidError(str(exc)) from exc
+        what = f"kept what was done in {kept} ({out} untouched)" if kept is not None else "nothing written"
         if isinstance(exc, KeyboardInterrupt):
             print(f"flashvid: export stopped; {what}", file=sys.stderr)
             return 130

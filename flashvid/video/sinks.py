@@ -163,10 +163,12 @@ class VideoSink(Sink):
         rate: float | Fraction = 30,
         audio_from: str | os.PathLike[str] | None = None,
         crf: int = 18,
+        overwrite: bool = True,
     ) -> None:
         import av
 
         self._closed = True  # until the container exists: close() / abort() are safe in every state
+        self.overwrite = overwrite  # False: a file that appears at `path` meanwhile is never replaced
         if fmt not in ("mp4", "prores", "webm", "matte"):
             raise InputError(f"unknown video format {fmt!r}; choose mp4, prores, webm or matte")
         self.path, self.fmt = Path(path), fmt
@@ -241,7 +243,8 @@ class VideoSink(Sink):
 
     def abort(self) -> None:
         """Stop early: an existing file at `path` is never touched. What was written is kept as a playable
-        ``NAME.partial.EXT`` beside it (`kept_partial`), or nothing when no frame was written."""
+        ``NAME.partial.EXT`` beside it (`kept_partial`; the next free ``NAME.partial-N.EXT`` when that name is
+        taken), or nothing when no frame was written."""
         self._end(partial_path(self.path) if self.frames else None)
 
     def _end(self, target: Path | None) -> None:
@@ -251,11 +254,21 @@ class VideoSink(Sink):
         try:
             if target is None:
                 self.container.close()
-            else:
-                self._finish()
+                return
+            self._finish()
+            if target == self.path and self.overwrite:
                 os.replace(self.tmp, target)
-                if target != self.path:
-                    self.kept_partial = target
+                return
+            if target == self.path and place_exclusively(self.tmp, target):
+                return
+            kept = free_partial_path(self.path)
+            os.replace(self.tmp, kept)
+            self.kept_partial = kept
+            if target == self.path:  # another run wrote `path` meanwhile: it stays, ours is kept beside it
+                raise InputError(
+                    f"{self.path}: appeared while this export ran (another export to the same name?) and was left "
+                    f"as it is; this result is in {kept}"
+                )
         finally:
             self.tmp.unlink(missing_ok=True)
 
@@ -269,6 +282,7 @@ class PngSequenceSink(Sink):
             raise InputError(f"{self.folder}: exists and is not empty; give a new folder for the PNG sequence")
         if not self.folder.parent.is_dir():
             raise InputError(f"{self.folder.parent}: no such folder for the output; create it first")
+        clean_stale_partials(self.folder)  # hidden folders of killed runs
         self.tmp = self.folder.with_name(f".{self.folder.name}.partial-{os.getpid()}")
         self.tmp.mkdir()
         self.frames = 0
@@ -284,7 +298,16 @@ class PngSequenceSink(Sink):
             return
         self._closed = True
         if self.folder.exists():
-            self.folder.rmdir()
+            try:
+                self.folder.rmdir()  # an empty folder only: one that filled meanwhile stays
+            except OSError:
+                kept = free_partial_path(self.folder)
+                os.replace(self.tmp, kept)
+                self.kept_partial = kept
+                raise InputError(
+                    f"{self.folder}: filled while this export ran (another export to the same name?) and was left "
+                    f"as it is; these frames are in {kept}"
+                ) from None
         os.replace(self.tmp, self.folder)
 
     def abort(self) -> None:
@@ -296,9 +319,7 @@ class PngSequenceSink(Sink):
         if self.frames == 0:
             shutil.rmtree(self.tmp, ignore_errors=False)
             return
-        target = self.folder.with_name(f"{self.folder.name}.partial")
-        if target.exists():
-            shutil.rmtree(target)
+        target = free_partial_path(self.folder)  # never over a folder that is there (the user's, an earlier run's)
         os.replace(self.tmp, target)
         self.kept_partial = target
 
@@ -384,6 +405,34 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
+def free_partial_path(path: Path) -> Path:
+    """`partial_path`, or when something is there already (kept by an earlier run, the user's own) the first free
+    ``NAME.partial-N.EXT``: a partial result never replaces a file."""
+    first = partial_path(path)
+    if not os.path.lexists(first):
+        return first
+    n = 2
+    while os.path.lexists(candidate := path.with_name(f"{path.stem}.partial-{n}{path.suffix}")):
+        n += 1
+    return candidate
+
+
+def place_exclusively(tmp: Path, target: Path) -> bool:
+    """Move file `tmp` to `target` only if nothing is at `target` (a hard link cannot replace: two runs racing
+    for one name cannot both win); returns False, `tmp` untouched, when `target` was taken."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: the rename's check-then-act window is the best there is
+        if os.path.lexists(target):
+            return False
+        os.replace(tmp, target)
+        return True
+    os.unlink(tmp)
+    return True
+
+
 def clean_stale_partials(path: Path) -> list[Path]:
     """Remove hidden temporary files ``.NAME.partial-PID.EXT`` that runs killed outright (SIGKILL, power loss)
     left beside `path`: those whose process is gone. Returns what was removed."""
@@ -420,10 +469,12 @@ def make_sink(
     height: int,
     rate: float | Fraction,
     audio_from: str | os.PathLike[str] | None = None,
+    overwrite: bool = True,
 ) -> Sink:
-    """A file sink for `fmt` (one of `FORMATS`)."""
+    """A file sink for `fmt` (one of `FORMATS`); without `overwrite` a file that appears at `path` while it writes
+    is not replaced (the result is kept beside it)."""
     if fmt == "png":
         return PngSequenceSink(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return VideoSink(output_path(path, fmt), fmt, width, height, rate, audio_from=audio_from)
+    return VideoSink(output_path(path, fmt), fmt, width, height, rate, audio_from=audio_from, overwrite=overwrite)
