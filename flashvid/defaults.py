@@ -73,3 +73,21 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 #: The largest frame accepted anywhere (width x height), so a typo fails at once instead of allocating gigabytes.
 MAX_FRAME_SIDE = 8192
+#: The smallest side, and the most elongated shape (long side / short side), a frame may have: below, the
+#: network's internal picture would be less than a few pixels across.
+MIN_FRAME_SIDE = 16
+MAX_ASPECT = 16.0
+
+
+def check_frame_size(width: int, height: int, name: str) -> None:
+    """Raise `flashvid.errors.InputError` naming `name` for a frame too small, too large or too elongated."""
+    from flashvid.errors import InputError
+
+    if min(width, height) < MIN_FRAME_SIDE or max(width, height) > MAX_FRAME_SIDE:
+        raise InputError(
+            f"{name}: {width}x{height} pixels; give frames of {MIN_FRAME_SIDE} to {MAX_FRAME_SIDE} pixels a side"
+        )
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise InputError(
+            f"{name}: {width}x{height} is more elongated than {MAX_ASPECT:g}:1; crop it to a frame's shape"
+        )

@@ -142,6 +142,10 @@ class FlashMatter:
     def set_keyframe(self, keyframe: Keyframe) -> None:
         """Encode the keyframe's flash image and trimap (and, with `subject_check`, its subject's appearance in the
         no-flash image) once; resets the recurrent state."""
+        if not isinstance(keyframe, Keyframe):
+            raise InputError(
+                f"set_keyframe takes a Keyframe, not {type(keyframe).__name__}: Keyframe.load(path) reads a file"
+            )
         flash = to_tensor(keyframe.flash, self.device)
         tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
         noflash = to_tensor(keyframe.noflash, self.device) if self.subject_check else None
@@ -160,8 +164,10 @@ class FlashMatter:
         """Matte one frame (H x W x 3 uint8 RGB, any size)."""
         if self._keyframe is None:
             raise NoKeyframeError("no keyframe set: call set_keyframe() with a Keyframe (flashvid keyframe) first")
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise InputError(f"frame must be H x W x 3 uint8 RGB, got {frame.dtype} {frame.shape}")
+        if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            what = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+            raise InputError(f"frame must be H x W x 3 uint8 RGB, got {what}")
+        defaults.check_frame_size(frame.shape[1], frame.shape[0], "frame")
         x = to_tensor(frame, self.device)
         if self._rec is None or not self._rec.fits(x):
             self._rec = RecurrentState(self.runner.initial_state(x), tuple(x.shape))

@@ -36,9 +36,10 @@ def size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"size must look like 1280x720 or 720p, got {text!r}") from exc
-    top = defaults.MAX_FRAME_SIDE
-    if not (16 <= w <= top and 16 <= h <= top):
-        raise argparse.ArgumentTypeError(f"size {text!r}: each side must be 16 to {top} pixels")
+    try:
+        defaults.check_frame_size(w, h, f"size {text!r}")
+    except FlashvidError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return w, h
 
 

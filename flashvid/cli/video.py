@@ -22,9 +22,15 @@ def stream_target(text: str) -> str:
     if text in ("window", "virtualcam"):
         return text
     if text.startswith("udp://"):
-        host, _, port = text[len("udp://") :].rpartition(":")
-        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise argparse.ArgumentTypeError(f"{text!r}: write udp://HOST:PORT with a port 1-65535")
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(text)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None or not 1 <= port <= 65535 or parts.path not in ("", "/"):
+            raise argparse.ArgumentTypeError(f"{text!r}: write udp://HOST:PORT with a port 1-65535 (options after ?)")
         return text
     raise argparse.ArgumentTypeError(f"{text!r}: give window, virtualcam or udp://HOST:PORT")
 

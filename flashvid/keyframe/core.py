@@ -237,6 +237,8 @@ class Keyframe:
                     )
                 arrays = {k: f.get_tensor(k) for k in f.keys()}
             settings = json.loads(meta.get("settings", "{}"))
+            if not isinstance(settings, dict):
+                raise ValueError("its settings are not a JSON object")
             kf = cls(
                 arrays["flash"],
                 arrays["noflash"],
@@ -312,6 +314,7 @@ def check_pair(
         raise KeyframeError(
             f"{names[0]}: {flash.shape[1]}x{flash.shape[0]} is larger than {top} pixels a side; scale the pair down"
         )
+    defaults.check_frame_size(flash.shape[1], flash.shape[0], names[0])
     score = flash_centredness(flash, noflash)
     if score < -SWAP_MARGIN:
         raise KeyframeError(

@@ -235,7 +235,12 @@ def load_checkpoint(model: Any, checkpoint: str | os.PathLike[str]) -> None:
             raise CheckpointError(
                 f"{path}: is a {meta.get('model')} checkpoint, not {model.model_name}; pass --model {meta.get('model')}"
             )
-        saved = json.loads(meta.get("config", "{}"))
+        try:
+            saved = json.loads(meta.get("config", "{}"))
+        except json.JSONDecodeError:
+            saved = None
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"{path}: its metadata's configuration is not a JSON object; the file is damaged")
         diff = {k: (saved.get(k), v) for k, v in model.config.items() if k not in RUNTIME_KEYS and saved.get(k) != v}
         if diff:
             k, (was, now) = next(iter(diff.items()))

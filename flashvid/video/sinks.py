@@ -177,6 +177,8 @@ class VideoSink(Sink):
         clean_stale_partials(self.path)
         self.tmp = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}{self.path.suffix}")
         self.kept_partial: Path | None = None
+        if not 0 < float(rate) <= 1000:
+            raise InputError(f"{self.path}: cannot write {float(rate):g} frames a second; give a video's rate")
         self.rate = Fraction(rate).limit_denominator(1001)
         container_fmt = {"mp4": "mp4", "matte": "mp4", "prores": "mov", "webm": "webm"}[fmt]
         mux_opts = {"movflags": "+faststart"} if fmt in ("mp4", "matte") else {}

@@ -80,6 +80,10 @@ class VideoFile:
                 if not c.streams.video:
                     raise InputError(f"{self.path}: has no video stream; give a video file (mp4, mov, mkv, webm)")
                 s = video_stream(c)
+                from flashvid.defaults import check_frame_size
+
+                # from the stream's header, before a frame is decoded (a huge frame would cost gigabytes)
+                check_frame_size(int(s.codec_context.width), int(s.codec_context.height), str(self.path))
                 self.fps = float(s.average_rate or s.guessed_rate or 30)
                 self.rate = s.average_rate or s.guessed_rate or Fraction(30)
                 self.frame_count = int(s.frames or 0)
@@ -95,6 +99,8 @@ class VideoFile:
                 self.height, self.width = img.shape[:2]
         except av.error.FFmpegError as exc:
             raise InputError(f"{self.path}: cannot be read as a video ({exc}); re-export it as MP4 (H.264)") from exc
+        if not 0 < self.fps <= 1000:
+            raise InputError(f"{self.path}: reports {self.fps:g} frames a second; re-export it at a video's rate")
 
     def _to_rgb(self, frame) -> np.ndarray:
         img = frame.to_ndarray(format="rgb24")
@@ -288,6 +294,13 @@ class ArraySource:
 
     def __init__(self, frames: Sequence[np.ndarray] | np.ndarray, fps: float = 30.0, delay: float = 0.0) -> None:
         self.frames = list(frames)
+        if not self.frames or any(
+            not isinstance(f, np.ndarray) or f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8 for f in self.frames
+        ):
+            raise InputError("frames in memory: give H x W x 3 uint8 RGB arrays, at least one")
+        from flashvid.defaults import check_frame_size
+
+        check_frame_size(self.frames[0].shape[1], self.frames[0].shape[0], "frames in memory")
         self.fps, self.rate, self.has_audio, self.delay = fps, Fraction(fps).limit_denominator(1001), False, delay
         self.height, self.width = self.frames[0].shape[:2]
         self.frame_count = len(self.frames)
@@ -302,11 +315,13 @@ class ArraySource:
             yield Frame(np.ascontiguousarray(f), i / self.fps, i)
 
 
-def open_source(spec: str | os.PathLike[str] | int | np.ndarray | Source, fps: float = 30.0) -> Source:
+def open_source(
+    spec: str | os.PathLike[str] | int | np.ndarray | Sequence[np.ndarray] | Source, fps: float = 30.0
+) -> Source:
     """A camera index ("0"), a device path (/dev/videoN), a folder of images, a video file, frames in memory
     (T x H x W x 3 uint8 at `fps`), or a `Source` as it is."""
-    if isinstance(spec, np.ndarray):
-        return ArraySource(spec, fps)
+    if isinstance(spec, np.ndarray) or (isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], np.ndarray)):
+        return ArraySource(spec, fps)  # frames in memory (an array, or a list of them)
     if isinstance(spec, Source) and not isinstance(spec, (str, os.PathLike)):
         return spec
     text = str(spec)
