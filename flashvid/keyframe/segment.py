@@ -113,6 +113,28 @@ class GrabCutSegmenter:
 # SAM
 
 SAM_TYPES = {768: "vit_b", 1024: "vit_l", 1280: "vit_h"}
+#: The published SAM v1 configurations (segment-anything's build_sam.py). A checkpoint is built only when its
+#: shapes describe a model no larger than the largest of them (`sam_within_bounds`): a crafted file's shapes could
+#: otherwise ask for any size of model or image.
+SAM_CONFIGS: dict[str, dict[str, object]] = {
+    name: {
+        "type": name,
+        "embed_dim": dim,
+        "depth": depth,
+        "num_heads": heads,
+        "global_attn_indexes": glob,
+        "window_size": 14,
+        "img_size": 1024,
+        "prompt_dim": 256,
+        "decoder_depth": 2,
+        "decoder_mlp": 2048,
+    }
+    for name, dim, depth, heads, glob in (
+        ("vit_b", 768, 12, 12, (2, 5, 8, 11)),
+        ("vit_l", 1024, 24, 16, (5, 11, 17, 23)),
+        ("vit_h", 1280, 32, 16, (7, 15, 23, 31)),
+    )
+}
 
 
 def _sam_state_dict(checkpoint: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -167,6 +189,15 @@ def sam_config_from_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, object]
         "decoder_depth": len(dec_layers),
         "decoder_mlp": int(sd["mask_decoder.transformer.layers.0.mlp.lin1.weight"].shape[0]),
     }
+
+
+def sam_within_bounds(config: dict[str, object]) -> bool:
+    """Every size of `config` positive and at most the largest published SAM's (vit_h at 1024 px)."""
+    sizes = ("embed_dim", "depth", "num_heads", "img_size", "prompt_dim", "decoder_depth", "decoder_mlp")
+    top = {k: max(int(c[k]) for c in SAM_CONFIGS.values()) for k in sizes}  # type: ignore[call-overload]
+    values = {k: int(config[k]) for k in sizes}  # type: ignore[call-overload]
+    window = int(config["window_size"])  # type: ignore[call-overload]
+    return all(0 < values[k] <= top[k] for k in sizes) and 0 <= window <= 14 and values["img_size"] % 16 == 0
 
 
 def build_sam(config: dict[str, Any]) -> torch.nn.Module:
@@ -234,11 +265,18 @@ def load_sam(
     sd = _sam_state_dict(checkpoint)
     try:
         config = sam_config_from_state_dict(sd)
-    except (KeyError, IndexError) as exc:
-        raise CheckpointError(f"{checkpoint}: a damaged SAM checkpoint (no tensor {exc}); download it again") from exc
+    except (KeyError, IndexError, ValueError, ZeroDivisionError) as exc:
+        raise CheckpointError(
+            f"{checkpoint}: a damaged SAM checkpoint ({type(exc).__name__}: {exc}); download it again"
+        ) from exc
     if model_type is not None and model_type != config["type"]:
         raise CheckpointError(
             f"{checkpoint}: holds a {config['type']} SAM, not {model_type}; drop --sam-type or give the right file"
+        )
+    if not sam_within_bounds(config):  # checked before anything is built or allocated
+        raise CheckpointError(
+            f"{checkpoint}: its shapes describe a SAM larger than any published one (image size {config['img_size']}, "
+            f"width {config['embed_dim']}, depth {config['depth']}); give an official checkpoint"
         )
     model = build_sam(config)
     missing, unexpected = model.load_state_dict(sd, strict=False)
