@@ -217,7 +217,15 @@ def matte_video(
     except BaseException as exc:
         if sink is not None:
             sink.abort()
-            exc.kept_partial = getattr(sink, "kept_partial", None)  # type: ignore[attr-defined]  # for the caller's message
+            kept = getattr(sink, "kept_partial", None)
+            if isinstance(exc, OSError) and output is not None:  # name the user's file, not our hidden temporary
+                error = FlashvidError(
+                    f"{output_path(output, format)}: cannot be written ({exc.strerror or exc}); check the folder and "
+                    "its free space"
+                )
+                error.kept_partial = kept
+                raise error from exc
+            exc.kept_partial = kept  # type: ignore[attr-defined]  # for the caller's message
         raise
     if sink is not None:
         # a cancelled file run is not the whole result: it stays NAME.partial.EXT and never replaces `output`

@@ -45,3 +45,27 @@ def test_a_background_typed_with_a_space_is_still_none(tmp_path: Path, capsys) -
     with av.open(str(tmp_path / "o.mov")) as c:
         frame = next(c.decode(video=0)).to_ndarray(format="rgba")
     assert frame[..., 3].min() < 255  # transparent where there is no subject: none was understood
+
+
+def test_a_write_error_names_the_users_file_not_a_hidden_temporary(tmp_path: Path, capsys, monkeypatch) -> None:
+    from flashvid.video.sinks import VideoSink
+
+    def full(self, out) -> None:
+        raise OSError(28, "No space left on device", str(self.tmp))
+
+    monkeypatch.setattr(VideoSink, "write", full)
+    code = main(_small_export(tmp_path))
+    err = capsys.readouterr().err  # (the progress bar, then the error)
+    errors = [line for line in err.split("\n") if "flashvid: error:" in line]
+    assert code == 2 and "Traceback" not in err and len(errors) == 1
+    assert f"{tmp_path / 'o.mp4'}: cannot be written (No space left on device)" in errors[0]
+    assert ".partial-" not in errors[0]
+
+
+def test_a_bad_udp_host_is_named(capsys) -> None:
+    from flashvid.errors import InputError
+    from flashvid.video.sinks import UdpSink
+
+    with pytest.raises(InputError) as e:
+        UdpSink("udp://999.1.1.1:5000", 64, 48, 10)
+    assert "udp://999.1.1.1:5000" in str(e.value) and "host name" in str(e.value)

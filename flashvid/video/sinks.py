@@ -334,8 +334,19 @@ class UdpSink(Sink):
 
         if not url.startswith("udp://"):
             raise InputError(f"{url}: give a udp://HOST:PORT address")
+        import socket
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        try:
+            socket.getaddrinfo(parts.hostname or "", parts.port, type=socket.SOCK_DGRAM)
+        except (socket.gaierror, ValueError, UnicodeError) as exc:
+            raise InputError(f"{url}: cannot send a stream there ({exc}); check the host name and the port") from None
         self.url = url if "?" in url else f"{url}?pkt_size=1316"
-        self.container = av.open(self.url, "w", format="mpegts")
+        try:
+            self.container = av.open(self.url, "w", format="mpegts")
+        except (av.error.FFmpegError, OSError) as exc:
+            raise InputError(f"{url}: cannot send a stream there ({exc}); check the host name and the port") from None
         self.stream = self.container.add_stream(
             "libx264",
             rate=Fraction(rate).limit_denominator(1001),
