@@ -125,3 +125,43 @@ def test_library_misuse_is_one_line() -> None:
     frames = [np.zeros((48, 64, 3), np.uint8)] * 2  # a Python list of frames is frames, not a path
     stats = matte_video(frames, keyframe=keyframe().with_band(4), background="#00ff00", matter=matter)
     assert stats.frames_written == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        "train --out OUT --steps 0",
+        "train --out OUT --threads -1",
+        "train --out OUT --device banana",
+        "eval --size 0",
+        "eval --clips 0",
+        "eval --json DIR",
+    ],
+)
+def test_training_and_eval_arguments_are_refused_while_parsing(argv: str, tmp_path: Path, capsys) -> None:
+    args = argv.replace("OUT", str(tmp_path / "run")).replace("DIR", str(tmp_path)).split()
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    _one_line(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"steps": "many"}', '{"foregrounds": 3}'])
+def test_a_bad_training_config_is_one_line(content: str, tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "bad.json"
+    cfg.write_text(content)
+    for command in (["train", "--out", str(tmp_path / "run")], ["eval"]):
+        assert main([*command, "--config", str(cfg)]) == 2
+        _one_line(capsys, "bad.json")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_damaged_last_pt_is_one_line(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"not a checkpoint")
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps({"size": 64, "frames": 2, "batch": 1, "steps": 1, "val_clips": 1, "workers": 0}))
+    assert main(["train", "--config", str(cfg), "--out", str(run), "--resume"]) == 2
+    _one_line(capsys, "last.pt", "resume")

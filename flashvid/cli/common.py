@@ -98,6 +98,8 @@ def background(text: str) -> str:
 
 
 def json_out(text: str) -> str:
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; give a file name for the JSON")
     if not Path(text).resolve().parent.is_dir():
         raise argparse.ArgumentTypeError(f"{Path(text).parent}: no such folder for the JSON file; create it first")
     return text

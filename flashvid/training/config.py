@@ -10,7 +10,7 @@ import copy
 import json
 import os
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict, cast, get_type_hints
 
 from flashvid import defaults
 from flashvid.errors import InputError
@@ -99,7 +99,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-_NUMBERS = {k for k, t in TrainConfig.__annotations__.items() if t in ("int", "float")}
+_NUMBERS = {k for k, t in get_type_hints(TrainConfig).items() if t in (int, float)}
 _POSITIVE = {"size", "frames", "batch", "steps", "val_every", "val_clips", "selection_frames"}
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -126,7 +127,7 @@ class Trainer:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["optimizer"])
             self.sched.load_state_dict(state["scheduler"])
-        except (RuntimeError, KeyError, EOFError, ValueError, TypeError, OSError) as exc:
+        except (RuntimeError, KeyError, EOFError, ValueError, TypeError, OSError, pickle.UnpicklingError) as exc:
             raise CheckpointError(
                 f"{path}: cannot resume from it ({type(exc).__name__}); remove it to start afresh, or give another "
                 "--out"
