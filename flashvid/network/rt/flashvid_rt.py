@@ -13,7 +13,7 @@ from flashvid.network.rt.fcm import CrossAttentionFCM
 from flashvid.network.rt.guided_filter import DeepGuidedFilter
 from flashvid.network.rt.heads import MattingHeads
 from flashvid.network.rt.mobilenet import MobileNetV2
-from flashvid.network.rt.person_prior import PersonPrior, dilate, subject_region
+from flashvid.network.rt.person_prior import PersonPrior, connected, dilate, soft_above
 from flashvid.network.rt.subject_gate import SubjectGate
 
 
@@ -212,13 +212,12 @@ class FlashVidRT(nn.Module):
         assert self.person is not None
         person = self.person(img)
         person4, prior4 = F.avg_pool2d(person, 4), F.avg_pool2d(prior, 4)
-        region4 = subject_region(person4, torch.maximum(prior4, F.avg_pool2d(key, 4)))
+        reach4 = connected(person4, torch.maximum(prior4, F.avg_pool2d(key, 4)))
         size = img.shape[2:]
-        region = F.interpolate((region4 > 0).to(img.dtype), size=size, mode="bilinear", align_corners=False)
-        subject = person * region
+        subject = person * F.interpolate(reach4, size=size, mode="bilinear", align_corners=False)
         radius = max(1, round(0.03 * self.internal_size / 4))  # about 3 % of the internal size, in 1/4 pixels
         keep = F.interpolate(
-            dilate(torch.maximum(region4, (prior4 > 0.25).to(img.dtype)), radius),
+            dilate(torch.maximum(reach4, soft_above(prior4, 0.25)), radius),
             size=size,
             mode="bilinear",
             align_corners=False,

@@ -52,12 +52,24 @@ def dilate(mask: Tensor, radius: int) -> Tensor:
     return F.max_pool2d(mask, 2 * radius + 1, 1, radius) if radius > 0 else mask
 
 
-def subject_region(person: Tensor, seeds: Tensor, steps: int = 24, threshold: float = 0.5) -> Tensor:
-    """The people of `person` (probability [B,1,h,w]) connected to `seeds` ([B,1,h,w], where the subject was),
-    by reconstruction: the seeds grow `steps` pixels through the person mask, one 3 x 3 dilation at a time (a
-    fixed loop, so it traces and exports). Returns the person probability inside that region, 0 elsewhere."""
-    inside = (person > threshold).to(person.dtype)
-    grown = (seeds > threshold).to(person.dtype) * inside
+def soft_above(x: Tensor, threshold: float, softness: float = 0.1) -> Tensor:
+    """0 below `threshold` - softness / 2, 1 above `threshold` + softness / 2, linear between: a threshold whose
+    output moves as little as its input, so float rounding (another thread count, another engine) cannot flip a
+    region on or off."""
+    return ((x - threshold) / softness + 0.5).clamp(0.0, 1.0)
+
+
+def connected(person: Tensor, seeds: Tensor, steps: int = 24, threshold: float = 0.5) -> Tensor:
+    """How much each pixel of the people in `person` (probability [B,1,h,w]) is connected to `seeds` ([B,1,h,w],
+    where the subject was), 0..1: the seeds grow `steps` pixels through the people, one 3 x 3 dilation at a time
+    (a fixed loop, so it traces and exports)."""
+    inside = soft_above(person, threshold)
+    grown = soft_above(seeds, threshold) * inside
     for _ in range(steps):
         grown = dilate(grown, 1) * inside
-    return person * grown
+    return grown
+
+
+def subject_region(person: Tensor, seeds: Tensor, steps: int = 24, threshold: float = 0.5) -> Tensor:
+    """The person probability of the people connected to `seeds` (`connected`), 0 elsewhere."""
+    return person * connected(person, seeds, steps, threshold)
