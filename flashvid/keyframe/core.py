@@ -19,7 +19,15 @@ import numpy as np
 from flashvid import defaults
 from flashvid.errors import InputError
 from flashvid.imageio import atomic_output, to_rgb8
-from flashvid.keyframe.prior import LUMA, PriorSettings, compute_prior, srgb_to_linear
+from flashvid.keyframe.checks import (  # noqa: F401 - re-exported: their home before keyframe/checks.py
+    SWAP_MARGIN,
+    KeyframeError,
+    WeakFlashError,
+    check_pair,
+    flash_centredness,
+    weak_flash_error,
+)
+from flashvid.keyframe.prior import PriorSettings, compute_prior
 from flashvid.keyframe.segment import GrabCutSegmenter, SamSegmenter, Segmenter
 from flashvid.keyframe.trimap import default_band, make_trimap, trimap_onehot
 
@@ -27,9 +35,6 @@ FORMAT = "flashvid-keyframe"
 VERSION = 1
 #: Below this flash-only fraction of the light at the best-lit pixels the flash cannot find the subject.
 MIN_FLASH_STRENGTH = 0.04
-#: A flash image darker overall is taken as swapped when its best-lit 5 % gained less than this over the median.
-#: A pair scoring below -SWAP_MARGIN on `flash_centredness` is refused as swapped.
-SWAP_MARGIN = 0.1
 #: `Keyframe.scene_match` below this: the keyframe was most likely taken in another scene than the frame's.
 SCENE_MATCH_MIN = 0.4
 
@@ -37,10 +42,6 @@ SCENE_MATCH_MIN = 0.4
 def _with_edit(settings: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
     """`settings` with one more hand edit recorded (so `Keyframe.remade` can replay it), marked edited."""
     return {**settings, "edited": True, "edits": [*settings.get("edits", []), edit]}
-
-
-class KeyframeError(InputError):
-    """A keyframe cannot be made from the given pair, or a keyframe file cannot be read."""
 
 
 @dataclass
@@ -289,76 +290,6 @@ def validate_arrays(kf: Keyframe) -> str:
     if not np.isfinite(kf.points).all() or not np.isin(kf.labels, (0, 1)).all():
         return "points not finite or labels other than 0 / 1"
     return ""
-
-
-class WeakFlashError(KeyframeError):
-    """The pair's flash evidence is too weak to tell which image is the flash-lit one."""
-
-
-def check_pair(
-    flash: np.ndarray,
-    noflash: np.ndarray,
-    names: tuple[str, str] = ("flash", "no-flash"),
-    accept_weak_flash: bool = False,
-) -> float:
-    """Refuse a pair of different sizes or a pair whose flash image is the darker one (swapped); and, unless
-    `accept_weak_flash`, a pair whose evidence either way is inside `SWAP_MARGIN` (`WeakFlashError`: the caller
-    asks the user rather than guesses). Returns the pair's `flash_centredness`."""
-    if flash.shape[:2] != noflash.shape[:2]:
-        raise KeyframeError(
-            f"{names[1]}: {noflash.shape[1]}x{noflash.shape[0]} but {names[0]} is {flash.shape[1]}x{flash.shape[0]}; "
-            "give two frames of the same size, or pass --resize to scale the no-flash image to the flash one"
-        )
-    top = defaults.MAX_FRAME_SIDE
-    if max(flash.shape[:2]) > top:
-        raise KeyframeError(
-            f"{names[0]}: {flash.shape[1]}x{flash.shape[0]} is larger than {top} pixels a side; scale the pair down"
-        )
-    defaults.check_frame_size(flash.shape[1], flash.shape[0], names[0])
-    score = flash_centredness(flash, noflash)
-    if score < -SWAP_MARGIN:
-        raise KeyframeError(
-            f"{names[0]}: the flash lit the surroundings rather than the subject (centre vs border log-ratio "
-            f"{score:+.2f}); the two look swapped - give the flash-lit frame as --flash"
-        )
-    if score < SWAP_MARGIN and not accept_weak_flash:
-        raise weak_flash_error(names[0], score)
-    return score
-
-
-def weak_flash_error(name: str, score: float) -> WeakFlashError:
-    return WeakFlashError(
-        f"{name}: the flash lit the subject barely more than the surroundings (centre vs border log-ratio "
-        f"{score:+.2f}), too little to confirm which image is the flash-lit one; check that --flash is the lit "
-        "one, then pass --accept-weak-flash"
-    )
-
-
-def flash_centredness(flash: np.ndarray, noflash: np.ndarray, work: int = 256) -> float:
-    """Median log(F/N) in the frame's central quarter minus that in its far border (top, left and right 12 %).
-
-    A flash lights the near subject, which sits towards the centre, far more than the far surroundings at the
-    borders, so a real pair scores above zero; swapping the two images negates the score exactly. Taking the
-    log-ratio's difference cancels any global exposure change (auto exposure, exposure compensation), so a pair
-    whose flash image is darker overall is still told apart. Computed on a `work`-pixel copy (fast at any size).
-    """
-    h, w = flash.shape[:2]
-    s = min(1.0, work / max(h, w))
-    if s < 1:
-        size = (max(8, round(w * s)), max(8, round(h * s)))
-        flash = cv2.resize(flash, size, interpolation=cv2.INTER_AREA)
-        noflash = cv2.resize(noflash, size, interpolation=cv2.INTER_AREA)
-    qf, qn = srgb_to_linear(flash) @ LUMA, srgb_to_linear(noflash) @ LUMA
-    valid = (qf > 0.004) & (qn > 0.004) & (qf < 0.98) & (qn < 0.98)
-    lr = np.log(np.maximum(qf, 1e-4) / np.maximum(qn, 1e-4))
-    hh, ww = lr.shape
-    cy = (np.arange(hh)[:, None] + 0.5) / hh - 0.5
-    cx = (np.arange(ww)[None, :] + 0.5) / ww - 0.5
-    centre = (np.abs(cy) < 0.25) & (np.abs(cx) < 0.25) & valid
-    border = ((np.abs(cx) > 0.38) | (cy < -0.38)) & valid
-    if centre.sum() < 16 or border.sum() < 16:
-        return 0.0
-    return float(np.median(lr[centre]) - np.median(lr[border]))
 
 
 SEGMENTERS = ("auto", "person", "grabcut", "sam")

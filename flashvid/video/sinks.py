@@ -29,11 +29,17 @@ import numpy as np
 
 from flashvid.errors import FlashvidError, InputError
 from flashvid.imageio import write_image
+from flashvid.video.audio import MP4_AUDIO, WEBM_AUDIO, AudioPass  # noqa: F401 - re-exported
+from flashvid.video.outputs import (  # noqa: F401 - re-exported: their home before video/outputs.py
+    EXTENSIONS,
+    clean_stale_partials,
+    free_partial_path,
+    output_path,
+    partial_path,
+    place_exclusively,
+)
 
-MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus"}
-WEBM_AUDIO = {"opus", "vorbis"}
 FORMATS = ("mp4", "prores", "webm", "matte", "png")
-EXTENSIONS = {"mp4": ".mp4", "prores": ".mov", "webm": ".webm", "matte": ".mp4", "png": ""}
 
 
 @dataclass
@@ -74,72 +80,6 @@ class Sink:
 
 def _even(n: int) -> int:
     return n - (n % 2)
-
-
-class _AudioPass:
-    """Copies (or converts) the input's audio into the output, interleaved with the video as it is written."""
-
-    def __init__(self, source: str | os.PathLike[str], out: Any, fmt: str) -> None:
-        import av
-
-        self.inp = av.open(str(source))
-        self.ain = self.inp.streams.audio[0]
-        vin = self.inp.streams.video[0] if self.inp.streams.video else None
-        self.start = (
-            float(vin.start_time * vin.time_base)
-            if vin is not None and vin.start_time is not None and vin.time_base
-            else 0.0
-        )
-        allowed = WEBM_AUDIO if fmt == "webm" else MP4_AUDIO
-        self.copy = self.ain.codec_context.name in allowed
-        if self.copy:
-            self.aout = out.add_stream_from_template(self.ain)
-        else:
-            codec = "libopus" if fmt == "webm" else "aac"
-            rate = 48000 if fmt == "webm" else (self.ain.codec_context.sample_rate or 48000)
-            self.aout = out.add_stream(codec, rate=rate)
-            self.resampler = av.AudioResampler(format=self.aout.codec_context.format.name, layout="stereo", rate=rate)
-        self.out = out
-        self.packets = self.inp.demux(self.ain)
-        self.pending: Any = None
-        self.done = False
-
-    def _mux(self, packet: Any) -> None:
-        if self.copy:
-            offset = round(self.start / packet.time_base)
-            packet.pts, packet.dts = packet.pts - offset, (packet.dts - offset) if packet.dts is not None else None
-            if packet.pts < 0:
-                return
-            packet.stream = self.aout
-            self.out.mux(packet)
-            return
-        for frame in packet.decode():
-            frame.pts = None
-            for f in self.resampler.resample(frame):
-                self.out.mux(self.aout.encode(f))
-
-    def until(self, t: float) -> None:
-        """Mux audio up to time `t` (seconds from the start of the video)."""
-        while not self.done:
-            if self.pending is None:
-                self.pending = next(self.packets, None)
-                if self.pending is None or (self.pending.pts is None and self.pending.size == 0):
-                    self.done = self.pending is None
-                    self.pending = None
-                    continue
-            p = self.pending
-            if p.pts is not None and float(p.pts * p.time_base) - self.start > t:
-                return
-            self.pending = None
-            self._mux(p)
-
-    def finish(self, t_end: float) -> None:
-        self.until(t_end)
-        if not self.copy:
-            for f in self.resampler.resample(None) or []:
-                self.out.mux(self.aout.encode(f))
-            self.out.mux(self.aout.encode(None))
-        self.inp.close()
 
 
 class VideoSink(Sink):
@@ -204,7 +144,7 @@ class VideoSink(Sink):
             with av.open(str(audio_from)) as probe:
                 has_audio = bool(probe.streams.audio)
             if has_audio:
-                self.audio = _AudioPass(audio_from, self.container, fmt)
+                self.audio = AudioPass(audio_from, self.container, fmt)
         self.frames = 0
         self.last_time = 0.0
         self._last_pts = -1
@@ -411,68 +351,6 @@ class PreviewSink(Sink):
 
     def write(self, out: SinkFrame) -> None:
         self.callback(out)
-
-
-def partial_path(path: Path) -> Path:
-    """Where an interrupted or failed export keeps what it wrote: ``NAME.partial.EXT`` beside the target."""
-    return path.with_name(f"{path.stem}.partial{path.suffix}")
-
-
-def free_partial_path(path: Path) -> Path:
-    """`partial_path`, or when something is there already (kept by an earlier run, the user's own) the first free
-    ``NAME.partial-N.EXT``: a partial result never replaces a file."""
-    first = partial_path(path)
-    if not os.path.lexists(first):
-        return first
-    n = 2
-    while os.path.lexists(candidate := path.with_name(f"{path.stem}.partial-{n}{path.suffix}")):
-        n += 1
-    return candidate
-
-
-def place_exclusively(tmp: Path, target: Path) -> bool:
-    """Move file `tmp` to `target` only if nothing is at `target` (a hard link cannot replace: two runs racing
-    for one name cannot both win); returns False, `tmp` untouched, when `target` was taken."""
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        return False
-    except OSError:  # a file system without hard links: the rename's check-then-act window is the best there is
-        if os.path.lexists(target):
-            return False
-        os.replace(tmp, target)
-        return True
-    os.unlink(tmp)
-    return True
-
-
-def clean_stale_partials(path: Path) -> list[Path]:
-    """Remove hidden temporary files ``.NAME.partial-PID.EXT`` that runs killed outright (SIGKILL, power loss)
-    left beside `path`: those whose process is gone. Returns what was removed."""
-    removed = []
-    for p in path.parent.glob(f".{path.stem}.partial-*{path.suffix}"):
-        pid_text = p.name[len(f".{path.stem}.partial-") : len(p.name) - len(path.suffix)]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-            continue  # that run is still going
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-        removed.append(p)
-    return removed
-
-
-def output_path(path: str | os.PathLike[str], fmt: str) -> Path:
-    """`path` with the format's extension when it has none."""
-    p = Path(path)
-    return p if p.suffix or fmt == "png" else p.with_suffix(EXTENSIONS[fmt])
 
 
 def make_sink(
