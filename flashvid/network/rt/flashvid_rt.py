@@ -207,17 +207,20 @@ class FlashVidRT(nn.Module):
 
     def _person_subject(self, img: Tensor, prior: Tensor, key: Tensor) -> tuple[Tensor, Tensor]:
         """(the people connected to the prior or to the keyframe's mask, at the internal size [B,1,h,w]; where the
-        matte may be: that and the prior, widened by about 3 % of the frame). The keyframe's mask stays a seed so
-        a subject the matte lost is found again where the keyframe saw them."""
+        matte may be: that, the prior and the keyframe's mask, widened by about 3 % of the frame). The keyframe's
+        mask stays a seed and stays allowed, so a subject the matte lost is found again where the keyframe saw
+        them, person or not."""
         assert self.person is not None
         person = self.person(img)
-        person4, prior4 = F.avg_pool2d(person, 4), F.avg_pool2d(prior, 4)
-        reach4 = connected(person4, torch.maximum(prior4, F.avg_pool2d(key, 4)))
+        person4, prior4, key4 = F.avg_pool2d(person, 4), F.avg_pool2d(prior, 4), F.avg_pool2d(key, 4)
+        reach4 = connected(person4, torch.maximum(prior4, key4))
         size = img.shape[2:]
         subject = person * F.interpolate(reach4, size=size, mode="bilinear", align_corners=False)
         radius = max(1, round(0.03 * self.internal_size / 4))  # about 3 % of the internal size, in 1/4 pixels
         keep = F.interpolate(
-            dilate(torch.maximum(reach4, soft_above(prior4, 0.25)), radius),
+            # where the subject is, was, or was at the keyframe: a subject the person segmenter does not see (an
+            # object, an animal) whose matte faded can come back where the keyframe saw it
+            dilate(torch.maximum(reach4, soft_above(torch.maximum(prior4, key4), 0.25)), radius),
             size=size,
             mode="bilinear",
             align_corners=False,
