@@ -143,3 +143,35 @@ def test_the_prior_weights_stay_out_of_checkpoints(tmp_path) -> None:
     assert with_prior.state_dict().keys() == without.state_dict().keys()
     save_checkpoint(with_prior, tmp_path / "m.safetensors")
     build_model("flashvid-rt", tmp_path / "m.safetensors", person_prior=False)  # loads strictly either way
+
+
+class _Nobody(torch.nn.Module):
+    """Stands in for the segmenter on a subject it does not see (an object, an animal): no person anywhere."""
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(img.shape[0], 1, img.shape[2], img.shape[3])
+
+
+def test_a_subject_the_segmenter_does_not_see_keeps_the_networks_matte() -> None:
+    """Where the keyframe saw the subject the person prior takes nothing from the network's matte, so a subject
+    that is no person is matted as it was without the prior."""
+    from flashvid.network import build_model
+
+    img = torch.from_numpy(_portrait(180, 320)).permute(2, 0, 1)[None].float() / 255
+    tri = torch.zeros(1, 3, 180, 320)
+    tri[:, 0] = 1.0
+    tri[:, 0, 40:150, 100:220] = 0.0
+    tri[:, 2, 40:150, 100:220] = 1.0
+    alphas = []
+    for prior in (True, False):
+        torch.manual_seed(0)
+        model = build_model("flashvid-rt", person_prior=prior).eval()
+        if prior:
+            model.person = _Nobody()
+        with torch.inference_mode():
+            kf = model.encode_keyframe(img, tri)
+            alpha, *_ = model(img, *kf, *model.initial_state(img))
+        alphas.append(alpha[0, 0])
+    inside = (slice(50, 140), slice(110, 210))
+    torch.testing.assert_close(alphas[0][inside], alphas[1][inside])
+    assert float(alphas[1][inside].abs().sum()) > 0  # the comparison is not of empty mattes
