@@ -68,8 +68,10 @@ def test_test_time_tables_report_seeded(tiny_cfg: dict, tmp_path: Path) -> None:
     assert "### Table 1" in (tmp_path / "rep" / "index.md").read_text()
     again = build_tables([1], tmp_path / "rep2", tiny_cfg, ckpt, **kw)
     res2 = json.loads((again.parent / "results.json").read_text())["tables"]
-    for row, vals in res["1"]["rows"].items():  # seeded: the same numbers again (to float rounding of threads)
-        assert res2["1"]["rows"][row] == pytest.approx(vals, rel=1e-4)
+    # seeded: the same numbers again, to float rounding of threads; the person prior's soft thresholds and the
+    # recurrent prior carry that rounding on (measured 1.1e-4 relative), an unseeded run differs by percents
+    for row, vals in res["1"]["rows"].items():
+        assert res2["1"]["rows"][row] == pytest.approx(vals, rel=1e-3)
 
 
 def test_trained_rows_share_one_budget_and_can_be_remade(tiny_cfg: dict, tmp_path: Path) -> None:
