@@ -302,6 +302,7 @@ def build_tables(
     from flashvid.training.real_eval import load_real_clip
 
     torch.manual_seed(seed)
+    cv2.setRNGSeed(seed)  # GrabCut draws from OpenCV's global generator: seeded, a table is the same every run
     out_dir = Path(out)
     model = build_model(cfg["model"], checkpoint).eval()
     comp = CompositeSet(cfg, clips, size, frames, seed)
