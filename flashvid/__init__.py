@@ -28,10 +28,12 @@ _LAZY = {
     "Keyframe": "flashvid.keyframe",
     "make_keyframe": "flashvid.keyframe",
     "build_model": "flashvid.network",
+    "matte_many": "flashvid.batch",
 }
 
 if TYPE_CHECKING:
     from flashvid.api import make_compositor, make_matter, matte_video, open_keyframe
+    from flashvid.batch import matte_many
     from flashvid.keyframe import Keyframe, make_keyframe
     from flashvid.matter import FlashMatter
     from flashvid.network import build_model
@@ -55,6 +57,7 @@ __all__ = [
     "make_compositor",
     "make_keyframe",
     "make_matter",
+    "matte_many",
     "matte_video",
     "open_keyframe",
 ]

@@ -4,6 +4,7 @@
     models.py    info, bench
     video.py     export, stream, demo
     training.py  train, eval
+    batch.py     batch (on Ray)
     common.py    the parser, argument types and the flags built from `flashvid.spec`
 
 Every user error (a `FlashvidError`) is printed as one line on stderr, ``flashvid: error: ...``, and the exit
@@ -16,11 +17,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flashvid.cli import keyframe, models, training, video
+from flashvid.cli import batch, keyframe, models, training, video
 from flashvid.cli.common import Handler, Parser, keyframe_from_args, matter_spec
 from flashvid.errors import FlashvidError
 
-GROUPS = (keyframe, models, training, video)
+GROUPS = (keyframe, models, training, video, batch)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
