@@ -135,6 +135,7 @@ def matte_video(
     random_weights: bool = False,
     overwrite: bool = False,
     subject_check: bool | None = None,
+    overlap: bool = True,
 ) -> RunStats:
     """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
 
@@ -153,6 +154,8 @@ def matte_video(
         cancel: set it to stop early; the outputs keep what was done.
         overwrite: replace an existing `output` (once the new one is complete); without it an existing file is
             refused before any work. The input itself is always refused as the output.
+        overlap: decode, matte and encode on three threads at once (False: encode after each frame, on the
+            matting thread; `flashvid bench --e2e` compares the two).
 
     An export that fails, is interrupted or is cancelled (a file run; a live run ends by cancel and keeps its
     output) never touches an existing `output`: what it wrote is kept as a playable ``NAME.partial.EXT`` beside
@@ -213,6 +216,7 @@ def matte_video(
             progress=progress,
             cancel=cancel,
             total=total,
+            overlap=overlap,
         )
     except BaseException as exc:
         if sink is not None:

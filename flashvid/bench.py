@@ -192,8 +192,10 @@ def bench_file_pipeline(
     frames: int = 60,
     checkpoint: str | os.PathLike[str] | None = None,
     random_weights: bool = False,
+    overlap: bool = True,
 ) -> dict[str, float]:
-    """End-to-end file export FPS: decode (PyAV) -> matte -> composite (blurred background) -> encode (H.264).
+    """End-to-end file export FPS: decode (PyAV) -> matte -> composite (blurred background) -> encode (H.264),
+    through `matte_video` with its stages overlapped (`overlap`) or one after another.
 
     A generated clip of `frames` frames is written to a temporary MP4 first (not timed).
     """
@@ -219,6 +221,7 @@ def bench_file_pipeline(
             keyframe=make_keyframe(clip.flash, clip.noflash, accept_weak_flash=True),
             background="blur:20",
             matter=matter,
+            overlap=overlap,
         )
     return {"frames": stats.frames_written, "seconds": stats.elapsed_s, "fps": stats.fps}
 

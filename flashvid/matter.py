@@ -13,7 +13,6 @@ state (a flat list of tensors recycled between calls, zeros at the start).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +35,33 @@ def default_checkpoint(model: str) -> Path | None:
     return p if p.is_file() else None
 
 
-@dataclass
 class Matte:
     """One frame's matte.
 
     Attributes:
-        alpha: H x W float32 in 0..1.
-        fgr: H x W x 3 float32 RGB in 0..1 (the subject's colour, background removed).
-        alpha_t, fgr_t: the same as tensors [1,1,H,W] and [1,3,H,W] on the model's device (for GPU compositing).
+        alpha_t, fgr_t: alpha [1,1,H,W] and foreground [1,3,H,W] tensors in 0..1 on the model's device (for
+            compositing there).
         frame_t: the input frame as a tensor [1,3,H,W] in 0..1 on that device.
+        alpha: H x W float32 in 0..1 on the CPU (brought back on first use).
+        fgr: H x W x 3 float32 RGB in 0..1 on the CPU (the subject's colour, background removed; on first use).
     """
 
-    alpha: np.ndarray
-    fgr: np.ndarray
-    alpha_t: torch.Tensor
-    fgr_t: torch.Tensor
-    frame_t: torch.Tensor
+    def __init__(self, alpha_t: torch.Tensor, fgr_t: torch.Tensor, frame_t: torch.Tensor) -> None:
+        self.alpha_t, self.fgr_t, self.frame_t = alpha_t, fgr_t, frame_t
+        self._alpha: np.ndarray | None = None
+        self._fgr: np.ndarray | None = None
+
+    @property
+    def alpha(self) -> np.ndarray:
+        if self._alpha is None:
+            self._alpha = self.alpha_t[0, 0].float().cpu().numpy()
+        return self._alpha
+
+    @property
+    def fgr(self) -> np.ndarray:
+        if self._fgr is None:
+            self._fgr = self.fgr_t[0].permute(1, 2, 0).float().cpu().numpy()
+        return self._fgr
 
 
 class NoKeyframeError(FlashvidError, RuntimeError):
@@ -173,10 +183,4 @@ class FlashMatter:
             self._rec = RecurrentState(self.runner.initial_state(x), tuple(x.shape))
         alpha, fgr, *rec = self.runner(x, *self._keyframe.flat, *self._rec.flat)  # the engine boundary: flat lists
         self._rec.tensors = rec
-        return Matte(
-            alpha=alpha[0, 0].float().cpu().numpy(),
-            fgr=fgr[0].permute(1, 2, 0).float().cpu().numpy(),
-            alpha_t=alpha,
-            fgr_t=fgr,
-            frame_t=x,
-        )
+        return Matte(alpha, fgr, x)

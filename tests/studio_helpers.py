@@ -55,3 +55,14 @@ def make_kf(tmp: Path):
     return make_keyframe(read_image(tmp / "flash.png"), read_image(tmp / "noflash.png"))
 
 
+
+
+def stop_recording(window: MainWindow, qtbot, timeout: int = 60000) -> None:
+    """Stop the running recording and wait until its file is finished (that runs off the GUI thread)."""
+    if window.record_button.isChecked():
+        window.record_button.setChecked(False)
+    else:
+        window.toggle_record(False)
+    qtbot.waitUntil(
+        lambda: window.recorder is None and "finishing the recording" not in window.tasks.labels(), timeout=timeout
+    )

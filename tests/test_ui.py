@@ -16,7 +16,7 @@ from PyQt6.QtCore import QSettings
 
 from flashvid.compose import ColorBackground
 from flashvid.training.data.synth import FlashLight, synthetic_pair
-from tests.studio_helpers import H, W, make_kf, qimage_rgb
+from tests.studio_helpers import H, W, make_kf, qimage_rgb, stop_recording
 
 
 def test_studio_end_to_end(studio, qtbot) -> None:
@@ -68,9 +68,7 @@ def test_studio_end_to_end(studio, qtbot) -> None:
     qtbot.waitUntil(lambda: window.recorder.frames >= 30 or bool(window.sinks.errors), timeout=180000)
     assert not window.sinks.errors, window.sinks.errors
     window.grab().save(str(shots / "main_window.png"))
-    window.record_button.setChecked(False) if window.record_button.isChecked() else window.toggle_record(False)
-    if window.recorder is not None:
-        window.toggle_record(False)
+    stop_recording(window, qtbot)
     with av.open(str(tmp / "rec.mp4")) as c:
         n = sum(1 for _ in c.decode(c.streams.video[0]))
     assert n >= 30
@@ -160,17 +158,15 @@ def test_output_toggle_adds_and_removes_its_sink(studio, qtbot) -> None:
     assert window.udp_box.sink is None and sink not in window.sinks.sinks
 
 
-def test_record_before_any_keyframe_neither_crashes_nor_writes(studio) -> None:
-    """Issue 13: open a video, Record before any keyframe, Record again: no exception in the slot, no file, a
-    status line that says why (before: the sink's close() raised inside the Qt slot and the process aborted)."""
+def test_record_before_any_keyframe_is_refused_up_front(studio) -> None:
+    """Issues 13 and 25: Record before any keyframe is refused when pressed, saying why (before: it recorded
+    nothing and said so only after stopping; earlier still, the process aborted). No file, no hidden partial."""
     window, tmp = studio
     window.open_source(str(tmp / "clip.mp4"))
-    out = tmp / "rec"
-    window.toggle_record(True, str(out))
-    window.toggle_record(False)
-    assert window.recorder is None
-    assert "nothing was recorded" in window.statusBar().currentMessage()
-    assert not list(tmp.glob("rec*")) and not list(tmp.glob(".rec*"))
+    window.record_button.setChecked(True)
+    assert not window.record_button.isChecked() and window.recorder is None
+    assert "take a keyframe first" in window.banner.messages[-1]
+    assert not list(tmp.glob("rec*")) and not list(tmp.glob(".rec*")) and not list(tmp.glob("flashvid-*"))
 
 
 @pytest.mark.parametrize("choice", ["stop and keep", "keep recording", "discard"])

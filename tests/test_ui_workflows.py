@@ -11,7 +11,7 @@ pytest.importorskip("pytestqt")
 from flashvid.ui.app import MainWindow
 from PyQt6.QtCore import QSettings
 
-from tests.studio_helpers import H, W, make_kf
+from tests.studio_helpers import H, W, make_kf, stop_recording
 
 
 def test_before_after_split_and_mirror() -> None:
@@ -160,7 +160,7 @@ def test_recording_takes_its_format_from_the_name_and_starts_at_zero(studio, qtb
     qtbot.waitUntil(lambda: window.recorder.frames >= 8, timeout=120000)
     window._update_state()
     assert "frames" in window.record_label.text() and "recording" in window.state_label.text()
-    window.toggle_record(False)
+    stop_recording(window, qtbot)
     with av.open(str(tmp / "take.webm")) as c:
         assert c.format.name.startswith("matroska") or "webm" in c.format.name
         frames = list(c.decode(c.streams.video[0]))

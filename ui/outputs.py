@@ -48,8 +48,7 @@ class OutputToggle(QCheckBox):
             self._on_status(f"{self.text()}: {self._describe(self.sink)}")
         elif self.sink is not None:
             sink, self.sink = self.sink, None
-            self._sinks.remove(sink)
-            sink.close()
+            self._sinks.close_sink(sink)  # never while a frame is being written to it
             self._on_status(f"{self.text()}: off")
 
     def _fail(self, message: str) -> None:

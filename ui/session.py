@@ -162,9 +162,11 @@ class StudioSession:
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return ""
-        if self.record_sink is not None:
-            self.sinks.remove(self.record_sink)
-        recorder.close()
+        record_sink, self.record_sink = self.record_sink, None
+        if record_sink is not None:
+            self.sinks.close_sink(record_sink)  # finished once no frame is being written to it
+        else:
+            recorder.close()
         if getattr(recorder, "frames", 1) == 0:
             return "nothing was recorded (no frame was matted: take a keyframe first)"
         return f"recorded {self.record_path}"
@@ -174,9 +176,11 @@ class StudioSession:
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return
-        if self.record_sink is not None:
-            self.sinks.remove(self.record_sink)
-        recorder.abort()
+        record_sink, self.record_sink = self.record_sink, None
+        if record_sink is not None:
+            self.sinks.close_sink(record_sink, abort=True)
+        else:
+            recorder.abort()
         kept = getattr(recorder, "kept_partial", None)
         if kept is not None:
             kept.unlink(missing_ok=True)

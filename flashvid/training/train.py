@@ -41,7 +41,8 @@ from flashvid.training.datasets import (
     validation_backgrounds,
     validation_clips,
 )
-from flashvid.training.losses import matting_losses, temporal_loss
+from flashvid.training.distributed import Ranks, any_rank, average_buffers, barrier, setup, teardown
+from flashvid.training.objective import ClipObjective
 from flashvid.training.selection import RealSelection, selection_score, validate
 
 Log = Callable[[str], None]
@@ -68,14 +69,23 @@ class Trainer:
         device: str = "cpu",
         time_limit_min: float | None = None,
         log: Log = print,
+        ranks: Ranks | None = None,
     ) -> None:
-        self.cfg, self.log = cfg, log
+        self.ranks = ranks or Ranks()
+        self.cfg = cfg
+        self.log: Log = log if self.ranks.main else (lambda *_: None)
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.dev = torch.device(device)
         self.time_limit_min = time_limit_min
         _seed_all(cfg["seed"])
         self.model = self._build_model()
+        self.objective: torch.nn.Module = ClipObjective(self.model)
+        if self.ranks.distributed:  # the same initial weights on every rank: DDP broadcasts rank 0's
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.dev.index] if self.dev.type == "cuda" else None
+            self.objective = DistributedDataParallel(self.objective, device_ids=ids, find_unused_parameters=False)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         self.step_count, self.best, self.elapsed = 0, -float("inf"), 0.0
@@ -145,6 +155,8 @@ class Trainer:
         backgrounds)."""
         cfg = self.cfg
         groups, val_fg, bgs = load_sources(cfg)
+        if not self.ranks.main:  # validation and checkpoint choice happen on rank 0 only
+            return groups, bgs
         self.val = validation_clips(cfg, val_fg, validation_backgrounds(cfg) or bgs)
         sel_paths = selection_videos(cfg)
         self.selection = RealSelection(sel_paths, cfg["selection_frames"]) if sel_paths else None
@@ -170,7 +182,7 @@ class Trainer:
         workers = self.cfg["workers"]
         # spawn, not fork: a forked worker deadlocks in OpenMP once the parent has used its thread pool
         loader = DataLoader(
-            ClipStream(self.cfg, groups, bgs, seed_offset=self.step_count),
+            ClipStream(self.cfg, groups, bgs, seed_offset=self.ranks.seed(self.step_count)),
             batch_size=self.cfg["batch"],
             num_workers=workers,
             persistent_workers=workers > 0,
@@ -181,35 +193,18 @@ class Trainer:
             yield {k: v.to(self.dev, non_blocking=True) for k, v in batch.items()}
 
     def step(self, batch: dict[str, torch.Tensor], rng: random.Random, gen: torch.Generator) -> dict[str, float]:
-        """One optimiser step on `batch`; returns the loss terms averaged over the clip's frames."""
+        """One optimiser step on `batch` (through `ClipObjective`, DDP-wrapped under torchrun); returns the loss
+        terms averaged over the clip's frames."""
         cfg, model = self.cfg, self.model
         other = other_subject(batch, cfg["other_subject_prob"], gen, cfg["other_subject_match"])
         model.train()
         model.downsample_ratio = rng.choice(cfg["downsample_ratios"])
+        prior = None
+        if getattr(model, "use_prior", False) and rng.random() < cfg["prior_perturb_prob"]:
+            size = tuple(model.initial_state(batch["frames"][:1, 0])[-1].shape[2:])
+            prior = perturbed_prior(batch["kalpha"], size, gen)
         with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda"):
-            kf = model.encode_keyframe(batch["flash"], batch["trimap"])
-            frames = batch["frames"]
-            rec = model.initial_state(frames[:, 0])
-            if getattr(model, "use_prior", False) and rng.random() < cfg["prior_perturb_prob"]:
-                rec[-1] = perturbed_prior(batch["kalpha"], tuple(rec[-1].shape[2:]), gen).to(rec[-1])
-                rec[-1][other] = 0.0  # a keyframe of someone else: only the keyframe's (wrong) mask as the prior
-            total: Any = 0.0
-            terms_sum: dict[str, float] = {}
-            prev = None
-            for i in range(frames.shape[1]):
-                o = model.forward_aux(frames[:, i], *kf, *rec)
-                rec = o["rec"]
-                terms = matting_losses(
-                    o, batch["alphas"][:, i], batch["fgrs"][:, i], batch["bgs"][:, i], frames[:, i], batch["fine"]
-                )
-                if prev is not None:
-                    terms["temporal"] = temporal_loss(
-                        prev, o["alpha"], batch["alphas"][:, i - 1], batch["alphas"][:, i]
-                    )
-                prev = o["alpha"]
-                for k, v in terms.items():
-                    terms_sum[k] = terms_sum.get(k, 0.0) + float(v.detach())
-                total = total + sum(terms.values())
+            total, terms_sum = self.objective(batch, other, prior)
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -218,7 +213,7 @@ class Trainer:
         model.downsample_ratio = None
         self.step_count += 1
         self.last_loss = float(total.detach())
-        return {k: v / frames.shape[1] for k, v in terms_sum.items()}
+        return {k: v / batch["frames"].shape[1] for k, v in terms_sum.items()}
 
     def scores(self) -> dict[str, float]:
         """Validation scores now (synthetic clips; real selection clips where the config names them)."""
@@ -287,12 +282,19 @@ class Trainer:
 
         cfg = self.cfg
         groups, bgs = self.prepare()
-        rng = random.Random(cfg["seed"] + self.step_count)
-        gen = torch.Generator().manual_seed(cfg["seed"] + self.step_count)
+        rng = random.Random(self.ranks.seed(cfg["seed"] + self.step_count))
+        gen = torch.Generator().manual_seed(self.ranks.seed(cfg["seed"] + self.step_count))
         self.t_start = time.time() - self.elapsed
         if self.time_limit_min is not None:  # the time limit counts this session only: a resumed run gets it afresh
             self.time_limit_min += self.elapsed / 60
-        bar = tqdm(total=cfg["steps"], initial=self.step_count, desc="train", dynamic_ncols=True, mininterval=2.0)
+        bar = tqdm(
+            total=cfg["steps"],
+            initial=self.step_count,
+            desc="train" if not self.ranks.distributed else f"train x{self.ranks.world}",
+            dynamic_ncols=True,
+            mininterval=2.0,
+            disable=not self.ranks.main,
+        )
         data = self.batches(groups, bgs)
         stop_reason = "steps"
         while self.step_count < cfg["steps"]:
@@ -304,10 +306,13 @@ class Trainer:
                 loss=f"{self.last_loss:.4f}", clips_s=f"{clips_s:.1f}", lr=f"{self.sched.get_last_lr()[0]:.1e}"
             )
             limit = self.time_limit_min
-            timed_out = limit is not None and time.time() - self.t_start > limit * 60
+            timed_out = any_rank(self.ranks, limit is not None and time.time() - self.t_start > limit * 60, self.dev)
             if self.step_count % cfg["val_every"] == 0 or self.step_count == cfg["steps"] or timed_out:
-                self.validate(terms)
-                self.save()
+                average_buffers(self.model, self.ranks)
+                if self.ranks.main:
+                    self.validate(terms)
+                    self.save()
+                barrier(self.ranks)
             if timed_out:
                 stop_reason = "time limit"
                 break
@@ -330,11 +335,18 @@ def train(
     time_limit_min: float | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
-    """Train per `cfg`, writing checkpoints into `out_dir`; returns a summary (steps, time, best metrics)."""
-    trainer = Trainer(cfg, out_dir, device=device, time_limit_min=time_limit_min, log=log)
-    if resume:
-        trainer.resume()
-    return trainer.run()
+    """Train per `cfg`, writing checkpoints into `out_dir`; returns a summary (steps, time, best metrics).
+
+    Under ``torchrun`` (several processes) each process is a rank of one DistributedDataParallel run
+    (`flashvid.training.distributed`); rank 0's summary holds the validation history."""
+    ranks, device = setup(device)
+    try:
+        trainer = Trainer(cfg, out_dir, device=device, time_limit_min=time_limit_min, log=log, ranks=ranks)
+        if resume:
+            trainer.resume()
+        return trainer.run()
+    finally:
+        teardown(ranks)
 
 
 __all__ = [

@@ -39,11 +39,15 @@ class LockedMatter:
 
 
 class SinkSet(Sink):
-    """Sinks that can be added and removed while frames flow; a failing sink is removed and reported."""
+    """Sinks that can be added and removed while frames flow; a failing sink is removed and reported.
+
+    Frames are written under `writing`, so a sink taken out with `close_sink` is never being written while it
+    is finished: its encoder has one user at a time (a recording stopped mid-frame cannot deadlock the encoder)."""
 
     def __init__(self) -> None:
         self.sinks: list[Sink] = []
         self.lock = threading.Lock()
+        self.writing = threading.Lock()
         self.errors: list[tuple[Sink, BaseException]] = []
 
     def add(self, sink: Sink) -> None:
@@ -55,15 +59,26 @@ class SinkSet(Sink):
             if sink in self.sinks:
                 self.sinks.remove(sink)
 
+    def close_sink(self, sink: Sink, *, abort: bool = False) -> None:
+        """Take `sink` out, wait for the frame being written (if any) to finish, then close (or abort) it on this
+        thread: no frame reaches it after it is out, and none is in flight while it is finished."""
+        with self.writing:
+            self.remove(sink)
+        if abort:
+            sink.abort()
+        else:
+            sink.close()
+
     def write(self, out: SinkFrame) -> None:
-        with self.lock:
-            sinks = list(self.sinks)
-        for s in sinks:
-            try:
-                s.write(out)
-            except Exception as exc:  # noqa: BLE001 - one broken output must not stop the stream; reported
-                self.remove(s)
-                self.errors.append((s, exc))
+        with self.writing:
+            with self.lock:
+                sinks = list(self.sinks)
+            for s in sinks:
+                try:
+                    s.write(out)
+                except Exception as exc:  # noqa: BLE001 - one broken output must not stop the stream; reported
+                    self.remove(s)
+                    self.errors.append((s, exc))
 
 
 class RebasedSink(Sink):

@@ -1,4 +1,10 @@
-"""One pipeline for the CLI and the app: reader thread -> bounded queue -> matter -> compositor -> sinks.
+"""One pipeline for the CLI and the app: reader thread -> bounded queue -> matter -> compositor -> writer thread
+-> sinks.
+
+Decoding (the reader thread), matting and compositing (the calling thread, on the model's device) and encoding
+(the writer thread: every sink is written there, one owner per encoder) overlap, so an export runs at the speed of
+its slowest stage rather than the sum of all three. Each frame is uploaded once (uint8) and comes back once: the
+composite and the RGBA cut-out in one uint8 tensor.
 
 File mode (``live=False``) never drops a frame and keeps every timestamp. Live mode keeps only the newest
 frames (the queue drops the oldest when full, and counts the drops), so latency stays bounded when the matter
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import torch
 
 from flashvid.compose import Compositor, to_uint8
 from flashvid.errors import InputError
@@ -72,6 +79,7 @@ def run(
     total: int = 0,
     reconnect: float | None = None,
     stats: RunStats | None = None,
+    overlap: bool = True,
 ) -> RunStats:
     """Matte every frame of `source` and write it to every sink; returns `RunStats`.
 
@@ -81,6 +89,7 @@ def run(
         reconnect: for a live source with ``reopen()`` (a camera): when it stops delivering (`InputError`), try to
             reopen it every `reconnect` seconds and carry on, instead of ending the run; None ends it.
         stats: a `RunStats` to fill in as the run goes (a GUI reads its drops live); a new one by default.
+        overlap: write the sinks on their own thread (False: on this one, after each frame; for comparisons).
     """
     cancel = cancel or threading.Event()
     q: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
@@ -138,9 +147,41 @@ def run(
         finally:
             put(_END)
 
+    done_q: queue.Queue = queue.Queue(maxsize=max(2, queue_size))
+
+    def deliver(item: tuple[SinkFrame, float]) -> None:
+        out, captured = item
+        for sink in sinks:
+            sink.write(out)
+        stats.frames_written += 1
+        stats.latencies_ms.append((time.perf_counter() - captured) * 1000)
+        if progress is not None:
+            progress(stats.frames_written, total)
+
+    def writer() -> None:
+        try:
+            while (item := done_q.get()) is not _END:
+                deliver(item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+            failure.append(exc)
+            cancel.set()
+
+    def hand_over(item: object) -> None:
+        """Queue `item` for the writer; gives up only when the writer has stopped (it failed)."""
+        while True:
+            try:
+                done_q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if not writer_thread.is_alive():
+                    return
+
     thread = threading.Thread(target=reader, name="flashvid-reader", daemon=True)
+    writer_thread = threading.Thread(target=writer, name="flashvid-writer", daemon=True)
     t0 = time.perf_counter()
     thread.start()
+    if overlap:
+        writer_thread.start()
     try:
         while not cancel.is_set():
             try:
@@ -152,22 +193,29 @@ def run(
             if item is _END:
                 break
             frame, captured = item
-            matte = matter.process(frame.image)
-            composite_t, fg, alpha = compositor.compose(matte.frame_t, matte.alpha_t, matte.fgr_t)
-            composite = to_uint8(fg * alpha if composite_t is None else composite_t)
-            rgba = to_uint8(fg, alpha)
-            out = SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index, frame.image)
-            for sink in sinks:
-                sink.write(out)
-            stats.frames_written += 1
-            stats.latencies_ms.append((time.perf_counter() - captured) * 1000)
-            if progress is not None:
-                progress(stats.frames_written, total)
+            out = compose_frame(matter.process(frame.image), compositor, frame)
+            if overlap:
+                hand_over((out, captured))
+            else:
+                deliver((out, captured))
     finally:
         stats.cancelled = cancel.is_set()
+        if overlap:  # the writer finishes what was matted, then stops: no sink is ever written after this
+            hand_over(_END)
+            writer_thread.join()
         cancel.set()
         thread.join(timeout=5)
         stats.elapsed_s = time.perf_counter() - t0
     if failure:
         raise failure[0]
     return stats
+
+
+def compose_frame(matte: Matte, compositor: Compositor, frame: Frame) -> SinkFrame:
+    """The sinks' frame: the composite and the RGBA cut-out, brought back from the model's device in one uint8
+    transfer."""
+    composite_t, fg, alpha = compositor.compose(matte.frame_t, matte.alpha_t, matte.fgr_t)
+    both = to_uint8(torch.cat([fg * alpha if composite_t is None else composite_t, fg, alpha], dim=1))
+    composite = np.ascontiguousarray(both[:, :, :3])
+    rgba = np.ascontiguousarray(both[:, :, 3:])
+    return SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index, frame.image)

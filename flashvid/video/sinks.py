@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -108,6 +109,7 @@ class VideoSink(Sink):
         import av
 
         self._closed = True  # until the container exists: close() / abort() are safe in every state
+        self._lock = threading.Lock()  # write and finish never overlap, whichever threads call them
         self.overwrite = overwrite  # False: a file that appears at `path` meanwhile is never replaced
         if fmt not in ("mp4", "prores", "webm", "matte"):
             raise InputError(f"unknown video format {fmt!r}; choose mp4, prores, webm or matte")
@@ -151,6 +153,12 @@ class VideoSink(Sink):
         self._closed = False
 
     def write(self, out: SinkFrame) -> None:
+        """Encode one frame (ignored once the file is finished or aborted)."""
+        with self._lock:
+            if not self._closed:
+                self._write(out)
+
+    def _write(self, out: SinkFrame) -> None:
         import av
 
         if self.fmt == "mp4":
@@ -190,6 +198,10 @@ class VideoSink(Sink):
         self._end(partial_path(self.path) if self.frames else None)
 
     def _end(self, target: Path | None) -> None:
+        with self._lock:
+            self._end_locked(target)
+
+    def _end_locked(self, target: Path | None) -> None:
         if self._closed:
             return
         self._closed = True

@@ -75,9 +75,15 @@ class OutputActions(WindowBase):
 
     def toggle_record(self, on: bool, path: str | None = None) -> None:
         if on:
-            if self.source is None:
+            if self.source is None or self.keyframe is None:
+                self.record_button.blockSignals(True)
                 self.record_button.setChecked(False)
-                self.error("open a source first")
+                self.record_button.blockSignals(False)
+                self.error(
+                    "open a source first"
+                    if self.source is None
+                    else "take a keyframe first (K): a recording holds the matted picture, and there is none yet"
+                )
                 return
             if path is None:
                 default = str(Path.home() / f"flashvid-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -93,13 +99,17 @@ class OutputActions(WindowBase):
                 self.error(str(exc))
                 return
         elif self.recorder is not None:
-            try:
-                message = self.session.stop_recording()
-            except (FlashvidError, OSError, RuntimeError) as exc:  # never let a slot raise into Qt (abort)
+            # finishing the file (the encoder's flush) runs off the GUI thread; the stream goes on meanwhile
+            def finished(message: str) -> None:
+                self.say(message, 8000)
+                self._update_state()
+
+            def failed(exc: BaseException) -> None:
                 self.error(f"the recording could not be finished: {exc}")
-                return
-            self.say(message, 8000)
+                self._update_state()
+
             self.record_label.setText("")
+            self.tasks.submit("record-stop", "finishing the recording", self.session.stop_recording, finished, failed)
         self._update_state()
 
     def export_file(self, path: str | None = None) -> ExportWorker | None:
