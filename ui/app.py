@@ -134,8 +134,10 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.device_box, self.internal, self.format_box = c["device"], c["internal"], c["format"]  # type: ignore[assignment]
         self.subject_box = c["subject"]  # type: ignore[assignment]
         self.recent_box, self.preset_box = panel.recent_box, panel.preset_box
-        self.background_box.currentTextChanged.connect(self._background_changed)
-        self.colour.editingFinished.connect(lambda: self._background_changed(self.background_box.currentText()))
+        # a file dialog opens only when the user picks "image" / "video" (textActivated), never when a setting, a
+        # preset or a recent background sets the box; typing a colour applies the colour
+        self.background_box.textActivated.connect(self._background_changed)
+        self.colour.editingFinished.connect(self._colour_typed)
         self.blur.valueChanged.connect(lambda v: self._background_changed("blur"))
         self.band.valueChanged.connect(lambda _: self._pending_keyframe.start())
         self.threshold.valueChanged.connect(lambda _: self._pending_keyframe.start())
@@ -300,13 +302,15 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             self.open_source(path)
 
     def open_source(self, spec: int | str) -> None:
-        """Open a camera index or a video file and start showing it (raw until a keyframe exists)."""
-        self.stop()
+        """Open a camera index or a video file and start showing it (raw until a keyframe exists). One that cannot
+        be opened is reported and changes nothing: what is playing (and its outputs) goes on."""
         try:
-            source = self.session.open_source(spec)
+            probed = self.session.probe_source(spec)
         except FlashvidError as exc:
             self.error(str(exc))
             return
+        self.stop()
+        source = self.session.open_source(spec, probed)
         self.settings.setValue("last_source", f"camera {spec}" if isinstance(spec, int) else str(Path(spec).resolve()))
         self.timeline_row.setVisible(self.session.is_file)
         if isinstance(source, VideoFile):

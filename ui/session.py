@@ -79,9 +79,16 @@ class StudioSession:
 
     # ---------------------------------------------------------------------------------------------- source
 
-    def open_source(self, spec: int | str) -> VideoFile | Webcam:
-        """Open a camera index or a video file (the previous one is let go); raises `FlashvidError`."""
-        source: VideoFile | Webcam = Webcam(spec) if isinstance(spec, int) else VideoFile(spec)
+    @staticmethod
+    def probe_source(spec: int | str) -> VideoFile | Webcam:
+        """Open a camera index or a video file without using it yet; raises `FlashvidError` (the source in use
+        is untouched: a bad file dropped while streaming stops nothing)."""
+        return Webcam(spec) if isinstance(spec, int) else VideoFile(spec)
+
+    def open_source(self, spec: int | str, probed: VideoFile | Webcam | None = None) -> VideoFile | Webcam:
+        """Use a camera index or a video file (`probed`: it, opened already by `probe_source`); the previous one
+        is let go. Raises `FlashvidError`."""
+        source: VideoFile | Webcam = probed if probed is not None else self.probe_source(spec)
         self.source = source
         self.source_label = f"camera {spec}" if isinstance(spec, int) else Path(spec).name
         self.position = 0.0

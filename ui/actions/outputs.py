@@ -31,6 +31,14 @@ class OutputActions(WindowBase):
             self.background_box.setCurrentText("colour")
             self._background_changed("colour")
 
+    def _colour_typed(self) -> None:
+        """The user edited the colour field: that colour becomes the background, whatever the box showed (no
+        dialog). Leaving the field unedited (focus moving on, the window closing) changes nothing."""
+        if not self.colour.isModified():
+            return
+        self.colour.setModified(False)
+        self._background_changed("colour")
+
     def _background_changed(self, kind: str) -> None:
         if kind == "colour":
             spec = self.colour.text()
