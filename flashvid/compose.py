@@ -65,15 +65,24 @@ class BlurBackground(Background):
         self.strength = float(strength)
 
     def __call__(self, frame: Tensor) -> Tensor:
-        from torchvision.transforms.functional import gaussian_blur
-
         sigma = max(self.strength, 0.5)
         scale = 4 if sigma >= 8 else 1
         x = F.avg_pool2d(frame, scale) if scale > 1 else frame
-        s = sigma / scale
-        k = min(int(2 * round(3 * s) + 1), 2 * min(x.shape[2:]) - 1)  # reflect padding must fit the image
-        y = gaussian_blur(x, [k, k], [s, s])
+        y = gaussian_blur_separable(x, sigma / scale)
         return F.interpolate(y, size=frame.shape[2:], mode="bilinear", align_corners=False) if scale > 1 else y
+
+
+def gaussian_blur_separable(x: Tensor, sigma: float) -> Tensor:
+    """A Gaussian blur of [N,C,H,W] `x` (std `sigma` pixels, reflect padding) as two 1-D passes: 2k multiplies a
+    pixel instead of k squared (torchvision's `gaussian_blur` convolves with the full 2-D kernel)."""
+    k = min(int(2 * round(3 * sigma) + 1), 2 * min(x.shape[2:]) - 1)  # reflect padding must fit the image
+    half = k // 2
+    t = torch.arange(k, device=x.device, dtype=x.dtype) - half
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    g = g / g.sum()
+    c = x.shape[1]
+    y = F.conv2d(F.pad(x, (half, half, 0, 0), mode="reflect"), g.view(1, 1, 1, k).expand(c, 1, 1, k), groups=c)
+    return F.conv2d(F.pad(y, (0, 0, half, half), mode="reflect"), g.view(1, 1, k, 1).expand(c, 1, k, 1), groups=c)
 
 
 class TransparentBackground(Background):
@@ -114,8 +123,10 @@ class Compositor:
         """The subject's colour: the frame where opaque, the network's foreground at the edges."""
         if self.despill <= 0:
             return frame
-        w = self.despill * torch.clamp(2.0 * (1.0 - alpha), 0.0, 1.0)
-        return frame + w * (fgr - frame)
+        w = (1.0 - alpha).mul_(2.0).clamp_(0.0, 1.0)
+        if self.despill != 1.0:
+            w.mul_(self.despill)
+        return torch.lerp(frame, fgr, w)
 
     @torch.inference_mode()
     def compose(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor | None, Tensor, Tensor]:
@@ -124,7 +135,7 @@ class Compositor:
         alpha = self.smooth(alpha.to(frame.dtype))
         fg = self.foreground(frame, alpha, fgr.to(frame.dtype))
         bg = self.background(frame)
-        return (None if bg is None else alpha * fg + (1 - alpha) * bg), fg, alpha
+        return (None if bg is None else torch.lerp(bg.expand_as(fg), fg, alpha)), fg, alpha
 
     def __call__(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor, Tensor]:
         """-> (composite [1,3,H,W] over the background, or the foreground colour when transparent; alpha [1,1,H,W])."""
@@ -133,6 +144,8 @@ class Compositor:
 
 
 def to_uint8(rgb: Tensor, alpha: Tensor | None = None) -> np.ndarray:
-    """[1,3,H,W] (and [1,1,H,W]) float 0..1 -> H x W x 3 (or 4) uint8 on the CPU."""
+    """[1,C,H,W] (and [1,1,H,W]) float 0..1 -> H x W x C (or C+1) uint8 on the CPU, rounded to nearest."""
     x = rgb if alpha is None else torch.cat([rgb, alpha], dim=1)
-    return (x[0].clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).contiguous().cpu().numpy()
+    # scale and round in place on the device, then one uint8 transfer and an HWC copy of bytes (not floats)
+    y = x[0].mul(255.0).add_(0.5).clamp_(0.0, 255.0).to(torch.uint8)
+    return y.permute(1, 2, 0).contiguous().cpu().numpy()

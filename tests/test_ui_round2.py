@@ -3,8 +3,6 @@ was asked, a preview to trust. Offscreen; each test fails on the code before the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from flashvid.ui.app import MainWindow
