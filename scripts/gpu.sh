@@ -4,7 +4,8 @@
 #   e.g. bash scripts/gpu.sh "$OUT" 540 assets/configs/flashvid-rt-identity.json flashvid/assets/models/flashvid-rt.safetensors
 # Writes into OUT_DIR (8 files at most, so that all of them come back from a lent machine): env.txt (GPU, torch,
 # install log), bench.json + bench.log (flashvid bench on CUDA: eager / compiled / tensorrt where torch-tensorrt is
-# installed, fp16, 1080p and 2160p, --e2e where PyAV is installed), train.log, history.json, flashvid-rt.safetensors
+# installed, fp16, 1080p and 2160p, --e2e where PyAV is installed: end-to-end file export, overlapped and not; then
+# a 4-clip `flashvid batch` on a local Ray where Ray is installed, its summary table), train.log, history.json, flashvid-rt.safetensors
 # (the best validation checkpoint), last.pt (resumable: `flashvid train --resume`) and snapshots.tar (the weights
 # of the newest validated steps, to be chosen among on real footage elsewhere: `flashvid eval --real`).
 # It stops itself inside BUDGET_SECONDS: the bench gets at most a third, training is given a time limit (its
@@ -52,7 +53,20 @@ timeout $(( $(left) / 3 )) "$py" -m flashvid.cli bench --device "$device" $engin
   --size 1080p --size 2160p --frames 100 --warmup 10 $e2e --json "$out/bench.json" >"$out/bench.log" 2>&1 \
   || echo "bench stopped early (exit $?): see bench.log" | tee -a "$out/bench.log"
 
-# 2. training: what is left, less a margin for the final validation, save and packing
+# 2. a batch of 4 real clips on a local Ray (where Ray is in the image; its summary table goes into bench.log)
+clips=$(ls ../shared/data/videos/asl_*.mkv 2>/dev/null | head -4)
+if [ -z "$clips" ]; then
+  echo "batch: no clips in ../shared/data/videos: skipped" >>"$out/bench.log"
+elif ! "$py" -c "import ray" 2>/dev/null; then
+  echo "batch: Ray is not installed here (pip install 'flashvid[cluster]'): skipped" >>"$out/bench.log"
+else
+  echo "--- batch: 4 clips, local Ray, $device" >>"$out/bench.log"
+  timeout $(( $(left) / 4 )) "$py" scripts/batch_bench.py /tmp/flashvid-batch $clips --device "$device" \
+    --gpus-per-worker "${FLASHVID_GPUS_PER_WORKER:-0.5}" >>"$out/bench.log" 2>&1 \
+    || echo "batch stopped (exit $?)" >>"$out/bench.log"
+fi
+
+# 3. training: what is left, less a margin for the final validation, save and packing
 remaining=$(left)
 if [ ! -d ../shared/data ]; then
   echo "no training data (../shared/data, \$FLASHVID_DATA or .gpudata/): training skipped" | tee "$out/train.log"
