@@ -100,14 +100,18 @@ def make_compositor(
     *,
     despill: float = defaults.DESPILL,
     smoothing: float = defaults.SMOOTHING,
+    fill_holes: int = defaults.FILL_HOLES,
+    grow: int = defaults.GROW,
+    feather: float = defaults.FEATHER,
 ) -> Compositor:
     """A `Compositor` over `background`: an image, a video (looped), ``#RRGGBB``, ``blur[:STRENGTH]``, None /
-    ``none`` (transparent), or a ready `Background` (see `flashvid.spec.CompositorSpec`)."""
+    ``none`` (transparent), or a ready `Background`; with its despill, smoothing and matte finishing (see
+    `flashvid.spec.CompositorSpec`)."""
     from flashvid.compose import Background
 
     if isinstance(background, Background):
-        return CompositorSpec(None, despill, smoothing).build(background)
-    return CompositorSpec(background, despill, smoothing).build()
+        return CompositorSpec(None, despill, smoothing, fill_holes, grow, feather).build(background)
+    return CompositorSpec(background, despill, smoothing, fill_holes, grow, feather).build()
 
 
 def matte_video(
@@ -126,6 +130,9 @@ def matte_video(
     band: int | None = defaults.BAND,
     despill: float = defaults.DESPILL,
     smoothing: float = defaults.SMOOTHING,
+    fill_holes: int = defaults.FILL_HOLES,
+    grow: int = defaults.GROW,
+    feather: float = defaults.FEATHER,
     audio: bool = True,
     live: bool = False,
     sinks: Sequence[Sink] = (),
@@ -145,7 +152,8 @@ def matte_video(
             png keep alpha; matte writes the alpha as video); None writes only to `sinks`.
         keyframe: a `Keyframe`, a .flashkey file, a (flash, noflash) image pair, or ``"auto"``: the flash burst
             inside `input` (`keyframe_from_video`).
-        background, despill, smoothing: the compositor's settings (see `make_compositor`).
+        background, despill, smoothing, fill_holes, grow, feather: the compositor's settings (see
+            `make_compositor`).
         model, checkpoint, engine, device, precision, internal_size, random_weights, subject_check: the
             matter's (see `make_matter`); or pass a `MatterSpec`, or a ready `matter` to reuse a built engine.
         live: drop frames to stay current (cameras) instead of matting every frame (files).
@@ -179,7 +187,9 @@ def matte_video(
     if band is not None:
         defaults.BAND_RANGE.check(band, "band")
     kf = open_keyframe(keyframe, band=band)
-    compositor = make_compositor(background, despill=despill, smoothing=smoothing)
+    compositor = make_compositor(
+        background, despill=despill, smoothing=smoothing, fill_holes=fill_holes, grow=grow, feather=feather
+    )
     source = open_source(input)
     if matter is None:
         matter = make_matter(

@@ -72,6 +72,17 @@ class BlurBackground(Background):
         return F.interpolate(y, size=frame.shape[2:], mode="bilinear", align_corners=False) if scale > 1 else y
 
 
+def dilate(x: Tensor, r: int) -> Tensor:
+    """Grey dilation of [N,C,H,W] `x` by a (2r+1)-pixel square, as two 1-D max filters."""
+    x = F.max_pool2d(x, (1, 2 * r + 1), stride=1, padding=(0, r))
+    return F.max_pool2d(x, (2 * r + 1, 1), stride=1, padding=(r, 0))
+
+
+def erode(x: Tensor, r: int) -> Tensor:
+    """Grey erosion of [N,C,H,W] `x` by a (2r+1)-pixel square (the frame's edge does not erode)."""
+    return -dilate(-x, r)
+
+
 def gaussian_blur_separable(x: Tensor, sigma: float) -> Tensor:
     """A Gaussian blur of [N,C,H,W] `x` (std `sigma` pixels, reflect padding) as two 1-D passes: 2k multiplies a
     pixel instead of k squared (torchvision's `gaussian_blur` convolves with the full 2-D kernel)."""
@@ -99,10 +110,22 @@ class Compositor:
         background: a `Background`.
         despill: 0..1; how much of the network's foreground colour replaces the frame's colour at partial alpha.
         smoothing: 0..0.95; exponential smoothing of alpha over time where it barely changes (motion stays sharp).
+        fill_holes, grow, feather: matte finishing in pixels (`finish`): holes up to `fill_holes` px closed,
+            the edge moved out (`grow` > 0) or in (< 0), then feathered with a Gaussian of sigma `feather`.
     """
 
-    def __init__(self, background: Background, despill: float = 1.0, smoothing: float = 0.0) -> None:
+    def __init__(
+        self,
+        background: Background,
+        despill: float = 1.0,
+        smoothing: float = 0.0,
+        *,
+        fill_holes: int = 0,
+        grow: int = 0,
+        feather: float = 0.0,
+    ) -> None:
         self.background, self.despill, self.smoothing = background, float(despill), float(smoothing)
+        self.fill_holes, self.grow, self.feather = int(fill_holes), int(grow), float(feather)
         self._prev: Tensor | None = None
 
     def reset(self) -> None:
@@ -119,6 +142,22 @@ class Compositor:
         self._prev = out
         return out
 
+    def finish(self, alpha: Tensor) -> Tensor:
+        """Matte finishing of alpha [1,1,H,W]: close holes up to `fill_holes` px, grow / shrink the edge by `grow`
+        px, feather it with a Gaussian of sigma `feather` px (each off at 0; separable, so cost grows with the
+        size in pixels, not its square)."""
+        a = alpha
+        if self.fill_holes > 0:
+            r = (self.fill_holes + 1) // 2
+            a = erode(dilate(a, r), r)
+        if self.grow > 0:
+            a = dilate(a, self.grow)
+        elif self.grow < 0:
+            a = erode(a, -self.grow)
+        if self.feather > 0:
+            a = gaussian_blur_separable(a, self.feather)
+        return a
+
     def foreground(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> Tensor:
         """The subject's colour: the frame where opaque, the network's foreground at the edges."""
         if self.despill <= 0:
@@ -132,7 +171,7 @@ class Compositor:
     def compose(self, frame: Tensor, alpha: Tensor, fgr: Tensor) -> tuple[Tensor | None, Tensor, Tensor]:
         """-> (composite [1,3,H,W] over the background, or None when transparent; the subject's colour [1,3,H,W];
         the (smoothed) alpha [1,1,H,W])."""
-        alpha = self.smooth(alpha.to(frame.dtype))
+        alpha = self.finish(self.smooth(alpha.to(frame.dtype)))
         fg = self.foreground(frame, alpha, fgr.to(frame.dtype))
         bg = self.background(frame)
         return (None if bg is None else torch.lerp(bg.expand_as(fg), fg, alpha)), fg, alpha

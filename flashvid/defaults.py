@@ -44,6 +44,14 @@ DESPILL_RANGE = Range(0.0, 1.0, 0.01)
 SMOOTHING = 0.0
 SMOOTHING_RANGE = Range(0.0, 0.95, 0.01)
 BACKGROUND = "#00ff00"
+#: Matte finishing, in pixels of the frame: fill holes up to this size in the matte (a closing: the lettering on a
+#: hoodie punched out), grow (+) or shrink (-) its edge, feather the edge (a Gaussian of this sigma). 0: off.
+FILL_HOLES = 0
+FILL_HOLES_RANGE = Range(0, 64, 1)
+GROW = 0
+GROW_RANGE = Range(-32, 32, 1)
+FEATHER = 0.0
+FEATHER_RANGE = Range(0.0, 32.0, 0.5)
 #: `blur` without a strength, and the strengths accepted (Gaussian sigma in pixels).
 BLUR_STRENGTH = 20.0
 BLUR_RANGE = Range(0.5, 200.0, 1)

@@ -126,15 +126,23 @@ class CompositorSpec:
         despill: 0..1 (`defaults.DESPILL_RANGE`): how much of the network's foreground colour replaces the frame's
             colour at partial alpha.
         smoothing: 0..0.95 (`defaults.SMOOTHING_RANGE`): temporal smoothing of alpha.
+        fill_holes, grow, feather: matte finishing in pixels (`defaults.FILL_HOLES_RANGE`, `GROW_RANGE`,
+            `FEATHER_RANGE`; `flashvid.compose.Compositor.finish`).
     """
 
     background: str | None = defaults.BACKGROUND
     despill: float = defaults.DESPILL
     smoothing: float = defaults.SMOOTHING
+    fill_holes: int = defaults.FILL_HOLES
+    grow: int = defaults.GROW
+    feather: float = defaults.FEATHER
 
     def __post_init__(self) -> None:
         defaults.DESPILL_RANGE.check(self.despill, "despill")
         defaults.SMOOTHING_RANGE.check(self.smoothing, "smoothing")
+        defaults.FILL_HOLES_RANGE.check(self.fill_holes, "fill_holes")
+        defaults.GROW_RANGE.check(self.grow, "grow")
+        defaults.FEATHER_RANGE.check(self.feather, "feather")
         if self.background is not None and not isinstance(self.background, str):
             raise InputError(f"background {self.background!r}: give a file, #RRGGBB, blur[:STRENGTH] or none")
 
@@ -144,7 +152,14 @@ class CompositorSpec:
         from flashvid.video.background import parse_background
 
         bg = background if background is not None else parse_background(self.background)
-        return Compositor(bg, despill=self.despill, smoothing=self.smoothing)
+        return Compositor(
+            bg,
+            despill=self.despill,
+            smoothing=self.smoothing,
+            fill_holes=self.fill_holes,
+            grow=self.grow,
+            feather=self.feather,
+        )
 
 
 def field_defaults(cls: type) -> dict[str, Any]:

@@ -16,6 +16,9 @@ SHARED = {
     "despill": (defaults.DESPILL, defaults.DESPILL_RANGE, ("export", "despill"), "despill"),
     "smoothing": (defaults.SMOOTHING, defaults.SMOOTHING_RANGE, ("export", "smooth"), "smooth"),
     "internal_size": (defaults.INTERNAL_SIZE, defaults.INTERNAL_SIZE_RANGE, ("export", "internal_size"), "internal"),
+    "fill_holes": (defaults.FILL_HOLES, defaults.FILL_HOLES_RANGE, ("export", "fill_holes"), "fill_holes"),
+    "grow": (defaults.GROW, defaults.GROW_RANGE, ("export", "grow"), "grow"),
+    "feather": (defaults.FEATHER, defaults.FEATHER_RANGE, ("export", "feather"), "feather"),
     "band": (defaults.BAND, defaults.BAND_RANGE, ("keyframe", "band"), "band"),
     "threshold": (defaults.RATIO_THRESHOLD, defaults.RATIO_THRESHOLD_RANGE, ("keyframe", "threshold"), "threshold"),
 }

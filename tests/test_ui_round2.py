@@ -71,3 +71,89 @@ def test_a_bad_file_dropped_while_streaming_stops_nothing(studio, qtbot) -> None
     assert window.worker is worker and worker.isRunning() and window.source_label == "clip.mp4"
     n = worker.run_stats.frames_written
     qtbot.waitUntil(lambda: worker.run_stats.frames_written > n + 3, timeout=60000)  # still matting
+
+
+def test_outputs_that_would_lose_the_background_ask_first(studio, qtbot) -> None:
+    """MP4 over a transparent background would be black; ProRes over a blur would drop the blur: asked before."""
+    import av
+
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    asked: list[tuple[str, str, str]] = []
+    window.ask_background_loss = lambda loss, fmt, other: asked.append((loss, fmt, other)) or "cancel"
+    window.set_background_spec("blur:20")
+    assert window.export_file(str(tmp / "cut.mov")) is None and window.exporter is None  # cancelled: nothing started
+    assert "blurred background is not in the file" in asked[-1][0] and asked[-1][1:] == ("prores", "mp4")
+    assert not list(tmp.glob("cut*"))
+    window.set_background_spec("transparent")
+    window.ask_background_loss = lambda loss, fmt, other: asked.append((loss, fmt, other)) or "switch"
+    worker = window.export_file(str(tmp / "talk.mp4"))
+    assert "come out black" in asked[-1][0] and worker is not None
+    qtbot.waitUntil(lambda: window.exporter is None, timeout=180000)
+    assert not (tmp / "talk.mp4").exists()
+    with av.open(str(tmp / "talk.mov")) as c:  # switched to ProRes 4444: real alpha
+        frame = next(c.decode(video=0))
+        assert "a" in frame.format.name  # yuva444p...
+    # no loss, no question
+    n = len(asked)
+    window.set_background_spec("#00ff00")
+    window.ask_background_loss = lambda *a: pytest.fail("asked without a loss")
+    window.toggle_record(True, str(tmp / "rec.mp4"))
+    assert window.recorder is not None and len(asked) == n
+    window.session.discard_recording()
+
+
+def test_closing_during_an_export_asks(studio, qtbot) -> None:
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    window.export_file(str(tmp / "long.mp4"))
+    assert window.exporter is not None
+    window.ask_export_on_close = lambda: "keep exporting"
+    window.close()
+    assert window.isVisible() and window.exporter is not None and not window.exporter.cancel.is_set()
+    window.ask_export_on_close = lambda: "cancel export"
+    window.close()
+    assert not window.isVisible()
+
+
+def test_pausing_clears_the_rate_and_the_hint_never_goes_below_320(studio, qtbot) -> None:
+    from flashvid.ui.actions.playback import LOWEST_HINTED_SIZE
+
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.fps_label.text() != "FPS -" and "FPS" in window.fps_label.text(), timeout=60000)
+    window.toggle_pause()
+    assert window.fps_label.text() == "FPS -"
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.matter is not None, timeout=60000)
+    for size, expected in ((LOWEST_HINTED_SIZE, None), (512, "internal resolution to 384")):
+        window.internal.blockSignals(True)  # the hint reads the control; no rebuild needed for this check
+        window.internal.setValue(size)
+        window.internal.blockSignals(False)
+        window.stream_started = -1e9  # as if it had been running for long
+        window._hint(0.5)
+        assert not window.hint_label.isHidden() and "below the source" in window.hint_label.text()
+        if expected is None:
+            assert "internal resolution" not in window.hint_label.text()
+        else:
+            assert expected in window.hint_label.text()
+
+
+def test_the_keyframe_says_plainly_what_segmented_it() -> None:
+    """The wizard showed "person (...) + flash; else GrabCutSegmenter: person (1 of 1 found)"."""
+    from flashvid.keyframe import make_keyframe
+    from flashvid.keyframe.core import segmenter_name
+    from flashvid.keyframe.person import PersonFlashSegmenter
+    from flashvid.keyframe.segment import GrabCutSegmenter
+    from flashvid.training.data.synth import FlashLight, synthetic_pair
+
+    pair = synthetic_pair(H, W, seed=3, light=FlashLight(d_ratio=4.0, power=2.5, exposure_f=0.33))
+    name = make_keyframe(pair.flash, pair.noflash).settings["segmenter"]
+    assert "else" not in name and "Segmenter" not in name, name
+    seg = PersonFlashSegmenter()
+    seg.last_choice = "GrabCut (no person under the flash)"
+    assert segmenter_name(seg) == "GrabCut (no person under the flash)"
+    assert segmenter_name(GrabCutSegmenter()) == "GrabCut"

@@ -155,7 +155,10 @@ def test_recording_takes_its_format_from_the_name_and_starts_at_zero(studio, qtb
     window.set_keyframe(make_kf(tmp))
     qtbot.waitUntil(lambda: window.preview.frame is not None, timeout=60000)
     qtbot.waitUntil(lambda: window.paced.position > 1.0, timeout=60000)  # start recording mid-stream
+    asked: list[str] = []
+    window.ask_background_loss = lambda loss, fmt, other: asked.append(loss) or "go on"  # type: ignore[method-assign]
     window.toggle_record(True, str(tmp / "take.webm"))
+    assert asked and "webm keeps the subject with alpha" in asked[0]  # the green background is not in a webm cut-out
     assert window.format_box.currentText() == "webm"
     qtbot.waitUntil(lambda: window.recorder.frames >= 8, timeout=120000)
     window._update_state()

@@ -148,6 +148,10 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.despill.valueChanged.connect(
             lambda v: setattr(self.compositor, "despill", by_key["despill"].library_value(v))
         )
+        for key in FINISHING:  # matte finishing: read by the worker on its next frame
+            self.controls[key].valueChanged.connect(  # type: ignore[attr-defined]
+                lambda v, k=key: setattr(self.compositor, k, by_key[k].library_value(v))
+            )
         self.device_box.currentTextChanged.connect(self._device_changed)
         for w in (self.model_box, self.engine_box, self.precision_box):
             w.currentTextChanged.connect(lambda _: self._pending_matter.start())
@@ -243,6 +247,9 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
                 self.record_button.blockSignals(False)
                 self.toggle_record(False)
         if self.exporter is not None:
+            if self.ask_export_on_close() == "keep exporting":
+                event.ignore()
+                return
             self.cancel_export()
             self.exporter.wait(30000)
         self.save_settings()
@@ -268,6 +275,19 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         box.exec()
         clicked = box.clickedButton()
         return "stop and keep" if clicked is keep else "keep recording" if clicked is go_on else "discard"
+
+    def ask_export_on_close(self) -> str:
+        """'cancel export' or 'keep exporting' (a dialog; tests replace this method)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Export in progress")
+        box.setText(
+            "An export is running. Close the studio and cancel it? (What was exported is kept as NAME.partial.)"
+        )
+        go_on = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        box.addButton("Cancel the export and close", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(go_on)
+        box.exec()
+        return "keep exporting" if box.clickedButton() is go_on else "cancel export"
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -330,6 +350,10 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             if w.latest_raw is not None:
                 return w.latest_raw.copy()
         return self.session.frame_at_position()
+
+
+#: the matte-finishing controls: each is the compositor's attribute of the same name
+FINISHING = ("fill_holes", "grow", "feather")
 
 
 def install_excepthook(window: MainWindow) -> None:

@@ -49,6 +49,22 @@ def format_for(path: str, fallback: str) -> tuple[str, Path]:
     return fmt, output_path(path, fmt)
 
 
+ALPHA_FORMATS = ("prores", "webm", "png")
+
+
+def background_loss(fmt: str, background: str) -> str | None:
+    """What an output in `fmt` would silently lose of `background` (None: nothing): the format has no alpha and
+    the background is transparent (it would come out black), or the format keeps the cut-out with alpha and the
+    background is not in it."""
+    transparent = background.strip().lower() in ("none", "transparent")
+    if fmt == "mp4" and transparent:
+        return "MP4 has no alpha channel: the transparent background would come out black"
+    if fmt in ALPHA_FORMATS and not transparent:
+        what = "blurred" if background.startswith("blur") else "colour" if background.startswith("#") else "chosen"
+        return f"{fmt} keeps the subject with alpha (a cut-out): the {what} background is not in the file"
+    return None
+
+
 class StudioSession:
     """The studio's model. Attributes:
 

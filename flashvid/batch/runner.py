@@ -39,6 +39,9 @@ class BatchSettings:
     smoothing: float = defaults.SMOOTHING
     band: int | None = defaults.BAND
     audio: bool = True
+    fill_holes: int = defaults.FILL_HOLES
+    grow: int = defaults.GROW
+    feather: float = defaults.FEATHER
 
     def signature(self) -> dict[str, Any]:
         """What decides the output, for the ledger (the checkpoint by size and mtime, not only by name)."""
@@ -188,6 +191,9 @@ def matte_job(job: Job, settings: BatchSettings, overwrite: bool, index: int, tr
             band=settings.band,
             despill=settings.despill,
             smoothing=settings.smoothing,
+            fill_holes=settings.fill_holes,
+            grow=settings.grow,
+            feather=settings.feather,
             audio=settings.audio,
             overwrite=overwrite,
             progress=progress,

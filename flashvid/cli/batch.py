@@ -11,6 +11,7 @@ from flashvid.cli.common import (
     add_compositor_arguments,
     add_matter_arguments,
     compositor_spec,
+    finishing,
     float_in,
     int_in,
     json_out,
@@ -40,7 +41,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         jobs = jobs_from_inputs(
             args.inputs, args.out_dir, keyframe=args.keyframe, background=background, format=args.format
         )
-    settings = BatchSettings(matter_spec(args), comp.despill, comp.smoothing, args.band, not args.no_audio)
+    settings = BatchSettings(
+        matter_spec(args), comp.despill, comp.smoothing, args.band, not args.no_audio, **finishing(comp)
+    )
     report_path = args.report or str(Path(args.out_dir) / "batch-report.json")
     report = matte_many(
         jobs,

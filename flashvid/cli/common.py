@@ -8,7 +8,7 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flashvid import defaults
 from flashvid.defaults import Range
@@ -193,10 +193,34 @@ def add_compositor_arguments(p: argparse.ArgumentParser) -> None:
         default=d["smoothing"],
         help=f"{sm.low:g}..{sm.high:g} temporal smoothing of alpha",
     )
+    fh, gr, fe = defaults.FILL_HOLES_RANGE, defaults.GROW_RANGE, defaults.FEATHER_RANGE
+    p.add_argument(
+        "--fill-holes",
+        type=in_range(fh, whole=True),
+        default=d["fill_holes"],
+        help=f"close holes in the matte up to this many px ({fh.low:g}-{fh.high:g}; 0 off)",
+    )
+    p.add_argument(
+        "--grow",
+        type=in_range(gr, whole=True),
+        default=d["grow"],
+        help=f"move the matte's edge out (+) or in (-) by px ({gr.low:g}..{gr.high:g})",
+    )
+    p.add_argument(
+        "--feather",
+        type=in_range(fe),
+        default=d["feather"],
+        help=f"soften the matte's edge: Gaussian sigma in px ({fe.low:g}-{fe.high:g}; 0 off)",
+    )
 
 
 def compositor_spec(args: argparse.Namespace) -> CompositorSpec:
-    return CompositorSpec(args.background, args.despill, args.smooth)
+    return CompositorSpec(args.background, args.despill, args.smooth, args.fill_holes, args.grow, args.feather)
+
+
+def finishing(comp: CompositorSpec) -> dict[str, Any]:
+    """The matte-finishing keywords of `matte_video` from a `CompositorSpec`."""
+    return {"fill_holes": comp.fill_holes, "grow": comp.grow, "feather": comp.feather}
 
 
 def add_keyframe_arguments(p: argparse.ArgumentParser) -> None:

@@ -320,6 +320,8 @@ def make_segmenter(
 def segmenter_name(seg: Segmenter) -> str:
     """What segmented the last keyframe, for the keyframe file and the summaries."""
     choice = getattr(seg, "last_choice", "")
+    if choice and getattr(seg, "choice_is_name", False):
+        return str(choice)
     return (
         f"{getattr(seg, 'name', type(seg).__name__)}: {choice}" if choice else getattr(seg, "name", type(seg).__name__)
     )

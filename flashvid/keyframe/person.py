@@ -136,6 +136,12 @@ class PersonFlashSegmenter:
         fb = getattr(self.fallback, "name", type(self.fallback).__name__)
         return f"person ({self.person.name}) + flash; else {fb}"
 
+    #: `last_choice` names what segmented the last keyframe by itself (`segmenter_name` shows only it)
+    choice_is_name = True
+
+    def _fallback_name(self) -> str:
+        return str(getattr(self.fallback, "name", type(self.fallback).__name__))
+
     def segment(self, image: np.ndarray, ratio: np.ndarray, points: np.ndarray, labels: np.ndarray) -> np.ndarray:
         from flashvid.keyframe.segment import fill_holes
 
@@ -155,7 +161,7 @@ class PersonFlashSegmenter:
             people.append((i, float(ratio[comp].mean()), int((hit_ids == i).sum())))
         hits = sum(k for _, _, k in people)
         if not people or not len(pos) or hits / len(pos) < self.min_inside:
-            self.last_choice = "not a person: " + getattr(self.fallback, "name", type(self.fallback).__name__)
+            self.last_choice = f"{self._fallback_name()} (no person under the flash)"
             return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
         neg = np.asarray(points, np.float32).reshape(-1, 2)[np.asarray(labels).reshape(-1) == 0]
         vetoed = (
@@ -170,11 +176,12 @@ class PersonFlashSegmenter:
         )
         lit = [(i, r) for i, r, k in people if k > 0 and i not in vetoed]
         if not lit:
-            self.last_choice = "every lit person was marked background: " + getattr(self.fallback, "name", "GrabCut")
+            self.last_choice = f"{self._fallback_name()} (every lit person was marked background)"
             return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
         best = max(r for _, r in lit)
         keep = [i for i, r in lit if r >= self.keep_ratio * best]
-        self.last_choice = f"person ({len(keep)} of {len(people)} found)"
+        found = f"{len(keep)} of {len(people)} people" if len(people) > 1 else "1 person"
+        self.last_choice = f"the person segmenter ({self.person.name}) and the flash: {found}"
         mask = np.isin(cc, keep)
         # the flash vetoes what the person segmenter merged from the far room (a bright ledge, a poster): parts the
         # flash left unlit (ratio below `far_ratio`) that are not confidently a person are cut, and only the parts

@@ -74,6 +74,8 @@ class GrabCutSegmenter:
         fg_ratio, bg_ratio: ratio thresholds for the sure-foreground and sure-background seeds.
     """
 
+    name = "GrabCut"
+
     def __init__(self, iterations: int = 4, work_size: int = 480, fg_ratio: float = 0.7, bg_ratio: float = 0.2) -> None:
         self.iterations = iterations
         self.work_size = work_size

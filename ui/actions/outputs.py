@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flashvid.ui import settings as settings_model
 from flashvid.ui.actions.base import WindowBase
 from flashvid.ui.export import ExportWorker
-from flashvid.ui.session import format_for
+from flashvid.ui.session import background_loss, format_for
 from PyQt6.QtWidgets import QColorDialog, QFileDialog
 
 from flashvid import defaults
@@ -81,6 +81,40 @@ class OutputActions(WindowBase):
             self.format_box.setCurrentText(fmt)
         return fmt, out
 
+    def _settle_background_loss(self, fmt: str, out: Path) -> tuple[str, Path]:
+        """Before an output that would lose the background (`background_loss`), ask: go on, switch to the format
+        that keeps it, or cancel. Returns the format and path to use ("" to cancel)."""
+        loss = background_loss(fmt, self.background_spec)
+        if loss is None:
+            return fmt, out
+        other = "prores" if fmt == "mp4" else "mp4"
+        choice = self.ask_background_loss(loss, fmt, other)
+        if choice == "cancel":
+            self.say("not started: " + loss, 8000)
+            return "", out
+        if choice == "switch":
+            self.format_box.setCurrentText(other)
+            return other, output_path(out.with_suffix(""), other)
+        return fmt, out
+
+    def ask_background_loss(self, loss: str, fmt: str, other: str) -> str:
+        """'go on', 'switch' (to `other`) or 'cancel' (a dialog; tests replace this method)."""
+        from PyQt6.QtWidgets import QMessageBox
+
+        box = QMessageBox(self)
+        box.setWindowTitle("The background would be lost")
+        box.setText(f"{loss}.")
+        go_on = box.addButton(f"Write {fmt} anyway", QMessageBox.ButtonRole.AcceptRole)
+        switch = box.addButton(
+            f"Write {other} ({'with alpha' if other == 'prores' else 'over the background'})",
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(switch)
+        box.exec()
+        clicked = box.clickedButton()
+        return "go on" if clicked is go_on else "switch" if clicked is switch else "cancel"
+
     def toggle_record(self, on: bool, path: str | None = None) -> None:
         if on:
             if self.source is None or self.keyframe is None:
@@ -99,7 +133,14 @@ class OutputActions(WindowBase):
                 if not path:
                     self.record_button.setChecked(False)
                     return
-            fmt, _ = self._format_for(path)
+            fmt, out = self._format_for(path)
+            fmt, out = self._settle_background_loss(fmt, out)
+            if not fmt:
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(False)
+                self.record_button.blockSignals(False)
+                return
+            path = str(out)
             try:
                 self.session.start_recording(path, fmt)
             except FlashvidError as exc:
@@ -138,6 +179,9 @@ class OutputActions(WindowBase):
             if not path:
                 return None
         fmt, out = self._format_for(path)
+        fmt, out = self._settle_background_loss(fmt, out)
+        if not fmt:
+            return None
         cfg = self.session.matter_config or self._wanted()
         self.stop()  # the export gets the machine; live play stays paused after it (Space plays)
         self.exporter = ExportWorker(
@@ -149,6 +193,9 @@ class OutputActions(WindowBase):
             matter=cfg,
             despill=settings_model.BY_KEY["despill"].library_value(self.despill.value()),
             smoothing=settings_model.BY_KEY["smooth"].library_value(self.smooth.value()),
+            fill_holes=self.compositor.fill_holes,
+            grow=self.compositor.grow,
+            feather=self.compositor.feather,
             overwrite=True,  # the save dialog asked before replacing; a partial never replaces it
         )
         self.exporter.progressed.connect(self.export_panel.update_progress)

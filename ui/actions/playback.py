@@ -14,6 +14,9 @@ from flashvid.video.sources import VideoFile
 SEEK_STEP_S = 5.0
 
 
+#: the studio never suggests an internal resolution below this (at 256 faces were cut out of the matte)
+LOWEST_HINTED_SIZE = 320
+
 class PlaybackActions(WindowBase):
     _stopping: list[MattingWorker]
     _closing: bool
@@ -44,6 +47,8 @@ class PlaybackActions(WindowBase):
             self.position = self.session.paced.position
         self.playing = False
         self.play_button.setText("Play")
+        self.fps_label.setText("FPS -")  # nothing runs: no rate to show (not the last one measured)
+        self.hint_label.hide()
 
     def toggle_pause(self) -> None:
         if self.playing:
@@ -109,11 +114,17 @@ class PlaybackActions(WindowBase):
         if fps >= 0.9 * rate:
             self.hint_label.hide()
             return
-        tips = [f"lower the internal resolution (now {self.internal.value()})"]
+        tips = []
+        now = self.internal.value()
+        if now > LOWEST_HINTED_SIZE:  # below it a face at the frame's edge can fall out of the matte
+            lower = max(LOWEST_HINTED_SIZE, int(now * 0.75) // 32 * 32)
+            tips.append(f"lower the internal resolution to {lower} (now {now}; not below {LOWEST_HINTED_SIZE})")
         if self.engine_box.currentText() == "eager":
             tips.append("choose engine auto")
         if self.device_box.currentText() == "cpu" and self.device_box.count() > 1:
             tips.append(f"run on {self.device_box.itemText(1)}")
+        if not tips:
+            tips.append("close other programs, or use a smaller source")
         self.hint_label.setText(f"Live {fmt_fps(fps)} FPS is below the source's {rate:.0f}: " + ", or ".join(tips))
         self.hint_label.show()
 

@@ -24,6 +24,9 @@ class SettingsActions(WindowBase):
             self.session.set_background(self.colour.text())
         self.compositor.smoothing = settings_model.BY_KEY["smooth"].library_value(self.smooth.value())
         self.compositor.despill = settings_model.BY_KEY["despill"].library_value(self.despill.value())
+        for key in ("fill_holes", "grow", "feather"):
+            value = settings_model.BY_KEY[key].library_value(self.controls[key].value())  # type: ignore[attr-defined]
+            setattr(self.compositor, key, value)
         self._fill_recent()
         self._fill_presets()
 

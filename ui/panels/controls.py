@@ -6,7 +6,21 @@ from __future__ import annotations
 from flashvid.ui import settings as settings_model
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QWidget
 
-ROWS = ("band", "threshold", "smooth", "despill", "model", "device", "engine", "precision", "internal", "subject")
+ROWS = (
+    "band",
+    "threshold",
+    "smooth",
+    "despill",
+    "fill_holes",
+    "grow",
+    "feather",
+    "model",
+    "device",
+    "engine",
+    "precision",
+    "internal",
+    "subject",
+)
 
 
 class ControlsPanel(QWidget):
