@@ -143,6 +143,8 @@ def matte_video(
     overwrite: bool = False,
     subject_check: bool | None = None,
     overlap: bool = True,
+    start: float = 0.0,
+    end: float | None = None,
 ) -> RunStats:
     """Matte a whole source and write it; the counterpart of RobustVideoMatting's ``convert_video``.
 
@@ -162,6 +164,8 @@ def matte_video(
         cancel: set it to stop early; the outputs keep what was done.
         overwrite: replace an existing `output` (once the new one is complete); without it an existing file is
             refused before any work. The input itself is always refused as the output.
+        start, end: in / out points in seconds of a video file (`end` None: to its end); the output, its sound
+            included, starts at `start`.
         overlap: decode, matte and encode on three threads at once (False: encode after each frame, on the
             matting thread; `flashvid bench --e2e` compares the two).
 
@@ -191,6 +195,12 @@ def matte_video(
         background, despill=despill, smoothing=smoothing, fill_holes=fill_holes, grow=grow, feather=feather
     )
     source = open_source(input)
+    if start > 0 or end is not None:
+        from flashvid.video.sources import Trimmed
+
+        if not isinstance(source, VideoFile):
+            raise InputError("in / out points (start, end) need a video file as the input")
+        source = Trimmed(source, start, end)
     if matter is None:
         matter = make_matter(
             model,
@@ -210,9 +220,14 @@ def matte_video(
     sink = None
     if output is not None:
         out = output_path(output, format)
-        has_audio = isinstance(source, VideoFile) and source.has_audio and audio
+        from flashvid.video.sources import Trimmed
+
+        has_audio = isinstance(source, (VideoFile, Trimmed)) and source.has_audio and audio
         sound = source.path if has_audio else None  # type: ignore[attr-defined]
-        sink = make_sink(format, out, source.width, source.height, source.rate, sound, overwrite=overwrite)
+        offset = source.offset if isinstance(source, Trimmed) else 0.0
+        sink = make_sink(
+            format, out, source.width, source.height, source.rate, sound, overwrite=overwrite, audio_offset=offset
+        )
         all_sinks.insert(0, sink)
     try:
         stats = run(

@@ -157,3 +157,50 @@ def test_the_keyframe_says_plainly_what_segmented_it() -> None:
     seg.last_choice = "GrabCut (no person under the flash)"
     assert segmenter_name(seg) == "GrabCut (no person under the flash)"
     assert segmenter_name(GrabCutSegmenter()) == "GrabCut"
+
+
+def test_the_window_goes_small_remembers_its_size_and_the_banner_moves_nothing(studio, qtbot) -> None:
+    window, tmp = studio
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 800 and hint.height() <= 500, hint  # was 1235 x 617
+    window.resize(790, 500)  # the offscreen screen is 800 x 600
+    qtbot.waitUntil(lambda: window.width() <= 800, timeout=5000)
+    before = {
+        w: w.mapTo(window, w.rect().topLeft()) for w in (window.preview, window.record_button, window.play_button)
+    }
+    window.error("something went wrong; here is what to do about it")
+    qtbot.wait(50)
+    after = {w: w.mapTo(window, w.rect().topLeft()) for w in before}
+    assert after == before  # nothing moved under the pointer
+    banner = window.banner
+    assert banner.isVisible() and banner.parentWidget() is window.preview and banner.geometry().top() < 20
+    window.resize(780, 520)
+    window.save_settings()
+    again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert again.restore_geometry()
+    assert (again.width(), again.height()) == (window.width(), window.height())
+    again.close()
+
+
+def test_in_and_out_points_decide_what_export_writes(studio, qtbot) -> None:
+    import av
+
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    window.stop()
+    window.seek(1.0)
+    window.run_action("set_in_point")
+    window.seek(2.0)
+    window.run_action("set_out_point")
+    assert window.points_label.text() == "export 0:01 - 0:02"
+    window.ask_background_loss = lambda *a: "go on"
+    window.export_file(str(tmp / "part.mp4"))
+    qtbot.waitUntil(lambda: window.exporter is None, timeout=180000)
+    with av.open(str(tmp / "part.mp4")) as c:
+        frames = list(c.decode(video=0))
+    rate = window.source.fps
+    assert abs(len(frames) - round(rate)) <= 1 and float(frames[0].time) < 0.05  # one second, from 0
+    window.run_action("clear_points")
+    assert window.points_label.text() == "" and window.out_point is None

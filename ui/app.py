@@ -40,14 +40,16 @@ from flashvid.ui.preview import PreviewWidget
 from flashvid.ui.session import StudioSession
 from flashvid.ui.shortcuts import HelpOverlay, ShortcutFilter
 from flashvid.ui.tasks import TaskRunner
-from PyQt6.QtCore import QSettings, QTimer
+from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QStatusBar,
     QVBoxLayout,
     QWidget,
@@ -119,6 +121,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.timeline_row = Timeline()
         self.play_button, self.timeline = self.timeline_row.play_button, self.timeline_row.slider
         self.time_label = self.timeline_row.time_label
+        self.points_label = self.timeline_row.points_label
         self.play_button.clicked.connect(self.toggle_pause)
         self.timeline.sliderReleased.connect(lambda: self.seek(self.timeline.value() / 1000))
         self.hint_label = QLabel("")
@@ -169,7 +172,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.record_button.toggled.connect(self.toggle_record)
         self.export_button.clicked.connect(lambda: self.export_file())
 
-        self.banner = ErrorBanner()
+        self.banner = ErrorBanner(self.preview, overlay=True)  # floats over the preview: nothing moves under it
         self.export_panel = ExportPanel()
         self.export_panel.cancel_button.clicked.connect(self.cancel_export)
         left = QVBoxLayout()
@@ -177,11 +180,24 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             left.addWidget(part, stretch)
         body = QHBoxLayout()
         body.addLayout(left, 1)
-        body.addWidget(panel)
+        # the settings scroll (the window can be made small: a laptop screen, a corner beside OBS)
+        panel_scroll = QScrollArea()
+        panel_scroll.setWidget(panel)
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        panel_scroll.setMinimumWidth(panel.sizeHint().width() + 16)
+        panel_scroll.setMaximumWidth(panel.maximumWidth() + 16)
+        body.addWidget(panel_scroll)
+        top_scroll = QScrollArea()  # the top bar scrolls sideways on a narrow window instead of widening it
+        top_scroll.setWidget(top)
+        top_scroll.setWidgetResizable(True)
+        top_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        top_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        top_scroll.setFixedHeight(top.sizeHint().height() + 18)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.banner)
-        layout.addWidget(top)
+        layout.addWidget(top_scroll)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
         self.help = HelpOverlay(self.preview)
@@ -331,6 +347,8 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             return
         self.stop()
         source = self.session.open_source(spec, probed)
+        self.in_point, self.out_point = 0.0, None  # points belong to the file they were set in
+        self.points_label.setText("")
         self.settings.setValue("last_source", f"camera {spec}" if isinstance(spec, int) else str(Path(spec).resolve()))
         self.timeline_row.setVisible(self.session.is_file)
         if isinstance(source, VideoFile):
@@ -371,7 +389,8 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     window = MainWindow()
     install_excepthook(window)
-    window.resize(1280, 760)
+    if not window.restore_geometry():
+        window.resize(1280, 760)
     window.show()
     window.restore_session()
     try:

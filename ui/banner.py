@@ -2,17 +2,22 @@
 
 Errors are not status-bar messages that vanish after a few seconds: an export that failed, an engine that would
 not build or an exception inside the app stays on screen, with what to do about it, until Dismiss is pressed.
-Several errors stack (newest first, the count shown).
+Several errors stack (newest first, the count shown). Given a widget to float over (the preview), the banner
+sits on top of it instead of in the layout: showing it moves no control, so a click never lands on the wrong one.
 """
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QEvent, QObject
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
 class ErrorBanner(QFrame):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, overlay: bool = False) -> None:
         super().__init__(parent)
+        self.overlay = overlay and parent is not None
+        if self.overlay and parent is not None:
+            parent.installEventFilter(self)  # follow the widget's size
         self.setObjectName("errorBanner")
         self.setStyleSheet(
             "#errorBanner { background: #8b1e1e; border-radius: 4px; } "
@@ -35,6 +40,22 @@ class ErrorBanner(QFrame):
         self.text.setText(f"{message}{more}")
         self.setToolTip("\n".join(self.messages))
         self.show()
+        self._place()
+
+    def _place(self) -> None:
+        """As an overlay: across the top of the widget it floats over, as tall as its text needs."""
+        parent = self.parentWidget()
+        if not self.overlay or parent is None:
+            return
+        width = max(120, parent.width() - 16)
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height()
+        self.setGeometry(8, 8, width, max(height, self.sizeHint().height()))
+        self.raise_()
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return False
 
     def dismiss(self) -> None:
         self.messages.clear()

@@ -34,6 +34,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(Qt.Key.Key_E, "E", "export_file", "export the open file (every frame, audio kept)"),
     Shortcut(Qt.Key.Key_Left, "Left", "step_back", "back 5 s in a file"),
     Shortcut(Qt.Key.Key_Right, "Right", "step_forward", "forward 5 s in a file"),
+    Shortcut(Qt.Key.Key_I, "I", "set_in_point", "export from here (in point)"),
+    Shortcut(Qt.Key.Key_O, "O", "set_out_point", "export up to here (out point)"),
+    Shortcut(Qt.Key.Key_X, "X", "clear_points", "export the whole file again (clear in / out)"),
     Shortcut(Qt.Key.Key_F1, "F1", "toggle_help", "show / hide this help"),
 )
 BY_KEY = {s.key: s for s in SHORTCUTS}

@@ -80,6 +80,20 @@ def in_range(r: Range, whole: bool = False) -> Callable[[str], float] | Callable
     return int_in(int(r.low), int(r.high)) if whole else float_in(r.low, r.high)
 
 
+def timecode(text: str) -> float:
+    """Seconds, or [HH:]MM:SS(.sss), not negative."""
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+    except ValueError:
+        parts = []
+    if not 1 <= len(parts) <= 3 or any(p < 0 or p != p for p in parts) or any(p >= 60 for p in parts[1:]):
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds (12.5) or MM:SS / HH:MM:SS (1:02.5)")
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + p
+    return seconds
+
+
 def background(text: str) -> str:
     """Colours and blur strengths are checked here; a file is checked for existence (read later)."""
     low = text.strip().lower()

@@ -15,6 +15,7 @@ from flashvid.cli.common import (
     int_in,
     keyframe_from_args,
     matter_spec,
+    timecode,
 )
 from flashvid.errors import FlashvidError
 
@@ -47,10 +48,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     others = [x for x in (args.keyframe, args.background, args.flash, args.noflash) if x and x != "auto"]
     check_output(out, args.input, overwrite=args.overwrite, also=others)
     source = open_source(args.input)
+    if args.start or args.end is not None:
+        from flashvid.video.sources import Trimmed
+
+        if not isinstance(source, VideoFile):
+            raise FlashvidError(f"--start / --end: {args.input} is not a video file; in / out points need one")
+        total = len(Trimmed(source, args.start, args.end))  # out-of-range points: one line before any work
+    else:
+        total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
     comp = compositor_spec(args)
     kf = keyframe_from_args(args)
     matter = matter_spec(args).build()
-    total = len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
     install_sigterm()
     bar = tqdm(total=total or None, unit="frame", desc=f"export {out.name}", dynamic_ncols=True)
     try:
@@ -67,6 +75,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             matter=matter,
             progress=lambda done, _: bar.update(1),
             overwrite=args.overwrite,
+            start=args.start,
+            end=args.end,
         )
     except (KeyboardInterrupt, FlashvidError) as exc:
         bar.close()
@@ -83,7 +93,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{out}: {stats.frames_written} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} FPS), "
         f"{args.format}, background {args.background}"
     )
-    short = source.shortfall() if isinstance(source, VideoFile) else ""
+    trimmed = bool(args.start) or args.end is not None  # a part of the file: its own count is not the file's
+    short = source.shortfall() if isinstance(source, VideoFile) and not trimmed else ""
     if short:
         print(
             f"flashvid: warning: {args.input}: {short}; {out} holds the {stats.frames_written} frames that decoded",
@@ -183,6 +194,8 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
     p.add_argument("--out", required=True)
     p.add_argument("--no-audio", action="store_true", help="do not copy the input's audio")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out (only once the new one is done)")
+    p.add_argument("--start", type=timecode, default=0.0, help="in point: seconds or [HH:]MM:SS (default 0)")
+    p.add_argument("--end", type=timecode, help="out point: seconds or [HH:]MM:SS (default: the end)")
     add_matting_arguments(p)
     handlers["export"] = cmd_export
 

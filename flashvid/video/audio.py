@@ -13,7 +13,8 @@ WEBM_AUDIO = {"opus", "vorbis"}
 class AudioPass:
     """Copies (or converts) the input's audio into the output, interleaved with the video as it is written."""
 
-    def __init__(self, source: str | os.PathLike[str], out: Any, fmt: str) -> None:
+    def __init__(self, source: str | os.PathLike[str], out: Any, fmt: str, offset: float = 0.0) -> None:
+        """`offset`: seconds of the input before the output's first frame (in / out points), left out."""
         import av
 
         self.inp = av.open(str(source))
@@ -24,6 +25,9 @@ class AudioPass:
             if vin is not None and vin.start_time is not None and vin.time_base
             else 0.0
         )
+        self.start += offset
+        if offset > 0 and self.ain.time_base and self.start > 1.0:  # near the in point (packets before it skipped)
+            self.inp.seek(int((self.start - 1.0) / self.ain.time_base), stream=self.ain)
         allowed = WEBM_AUDIO if fmt == "webm" else MP4_AUDIO
         self.copy = self.ain.codec_context.name in allowed
         if self.copy:
@@ -65,6 +69,8 @@ class AudioPass:
             if p.pts is not None and float(p.pts * p.time_base) - self.start > t:
                 return
             self.pending = None
+            if p.pts is not None and float(p.pts * p.time_base) < self.start - 1e-6:
+                continue  # before the in point
             self._mux(p)
 
     def finish(self, t_end: float) -> None:

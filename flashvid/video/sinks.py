@@ -105,6 +105,7 @@ class VideoSink(Sink):
         audio_from: str | os.PathLike[str] | None = None,
         crf: int = 18,
         overwrite: bool = True,
+        audio_offset: float = 0.0,
     ) -> None:
         import av
 
@@ -146,7 +147,7 @@ class VideoSink(Sink):
             with av.open(str(audio_from)) as probe:
                 has_audio = bool(probe.streams.audio)
             if has_audio:
-                self.audio = AudioPass(audio_from, self.container, fmt)
+                self.audio = AudioPass(audio_from, self.container, fmt, offset=audio_offset)
         self.frames = 0
         self.last_time = 0.0
         self._last_pts = -1
@@ -337,7 +338,7 @@ class VirtualCamSink(Sink):
         try:
             import pyvirtualcam
         except ImportError as exc:
-            raise FlashvidError("the virtual camera needs pyvirtualcam: pip install 'flashvid[virtualcam]'") from exc
+            raise FlashvidError("the virtual camera needs pyvirtualcam: pip install 'flashvid[ui]'") from exc
         try:
             self.cam = pyvirtualcam.Camera(width=width, height=height, fps=fps)
         except RuntimeError as exc:
@@ -373,6 +374,7 @@ def make_sink(
     rate: float | Fraction,
     audio_from: str | os.PathLike[str] | None = None,
     overwrite: bool = True,
+    audio_offset: float = 0.0,
 ) -> Sink:
     """A file sink for `fmt` (one of `FORMATS`); without `overwrite` a file that appears at `path` while it writes
     is not replaced (the result is kept beside it)."""
@@ -380,4 +382,13 @@ def make_sink(
         return PngSequenceSink(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return VideoSink(output_path(path, fmt), fmt, width, height, rate, audio_from=audio_from, overwrite=overwrite)
+    return VideoSink(
+        output_path(path, fmt),
+        fmt,
+        width,
+        height,
+        rate,
+        audio_from=audio_from,
+        overwrite=overwrite,
+        audio_offset=audio_offset,
+    )

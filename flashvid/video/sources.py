@@ -315,6 +315,39 @@ class ArraySource:
             yield Frame(np.ascontiguousarray(f), i / self.fps, i)
 
 
+class Trimmed:
+    """The part of a `VideoFile` from `start` to `end` seconds (an editor's in / out points): its frames' times
+    and indices count from `start`; `offset` is `start` (for the sound)."""
+
+    def __init__(self, video: VideoFile, start: float = 0.0, end: float | None = None) -> None:
+        stop = video.duration if end is None else end
+        if not (0.0 <= start < stop) or (video.duration > 0 and start >= video.duration):
+            raise InputError(
+                f"{video.path}: in / out points {start:g} s - {stop:g} s are not inside its {video.duration:.2f} s; "
+                "give 0 <= start < end <= the clip's length"
+            )
+        self.video, self.offset, self.end = video, float(start), end
+        self.path, self.width, self.height = video.path, video.width, video.height
+        self.fps, self.rate, self.has_audio = video.fps, video.rate, video.has_audio
+        self.duration = (min(stop, video.duration) if video.duration > 0 else stop) - start
+
+    def __len__(self) -> int:
+        return max(1, round(self.duration * self.fps))
+
+    def __iter__(self) -> Iterator[Frame]:
+        i = 0
+        for f in self.video.frames_from(self.offset):
+            if f.time < self.offset - 0.5 / max(self.fps, 1.0):
+                continue  # decoded on the way from the keyframe before `start`
+            if self.end is not None and f.time >= self.end - 0.5 / max(self.fps, 1.0):  # times are rounded
+                return
+            yield Frame(f.image, f.time - self.offset, i)
+            i += 1
+
+    def shortfall(self) -> str:
+        return ""
+
+
 def open_source(
     spec: str | os.PathLike[str] | int | np.ndarray | Sequence[np.ndarray] | Source, fps: float = 30.0
 ) -> Source:

@@ -68,6 +68,7 @@ class WindowBase(QMainWindow):
     play_button: QPushButton
     timeline: QSlider
     time_label: QLabel
+    points_label: QLabel
     timeline_row: QWidget
     hint_label: QLabel
     recent_box: QComboBox

@@ -196,12 +196,15 @@ class OutputActions(WindowBase):
             fill_holes=self.compositor.fill_holes,
             grow=self.compositor.grow,
             feather=self.compositor.feather,
+            start=self.in_point,
+            end=self.out_point,
             overwrite=True,  # the save dialog asked before replacing; a partial never replaces it
         )
         self.exporter.progressed.connect(self.export_panel.update_progress)
         self.exporter.finished_ok.connect(self._export_done)
         self.exporter.failed.connect(self._export_failed)
-        self.export_panel.begin(len(self.source))
+        span = (self.out_point or self.source.duration) - self.in_point
+        self.export_panel.begin(max(1, round(span * self.source.fps)) if span > 0 else len(self.source))
         self.exporter.start()
         self._update_state()
         return self.exporter

@@ -82,6 +82,41 @@ class PlaybackActions(WindowBase):
     def _now(self) -> float:
         return self.session.now(self.playing)
 
+    # in / out points: what Export writes of a file
+    in_point: float = 0.0
+    out_point: float | None = None
+
+    def set_in_point(self) -> None:
+        if not isinstance(self.source, VideoFile):
+            self.error("in / out points are for a video file: open one")
+            return
+        self.in_point = self._now()
+        if self.out_point is not None and self.out_point <= self.in_point:
+            self.out_point = None
+        self._say_points()
+
+    def set_out_point(self) -> None:
+        if not isinstance(self.source, VideoFile):
+            self.error("in / out points are for a video file: open one")
+            return
+        now = self._now()
+        if now <= self.in_point:
+            self.error(f"the out point must come after the in point ({fmt_time(self.in_point)}); move on first")
+            return
+        self.out_point = now
+        self._say_points()
+
+    def clear_points(self) -> None:
+        self.in_point, self.out_point = 0.0, None
+        self._say_points()
+
+    def _say_points(self) -> None:
+        whole = self.in_point == 0.0 and self.out_point is None
+        end = fmt_time(self.out_point) if self.out_point is not None else "the end"
+        text = "" if whole else f"export {fmt_time(self.in_point)} - {end}"
+        self.points_label.setText(text)
+        self.say(text or "export: the whole file", 5000)
+
     def _paint_newest(self) -> None:
         if self.worker is None:
             return

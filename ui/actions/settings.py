@@ -35,7 +35,13 @@ class SettingsActions(WindowBase):
         self.settings.setValue("view", self.view_box.currentText())
         self.settings.setValue("mirror", self.mirror_box.isChecked())
         self.settings.setValue("background_spec", self.background_spec)
+        self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
+
+    def restore_geometry(self) -> bool:
+        """The window's size and place of the last run (False: none stored, or it no longer fits a screen)."""
+        stored = self.settings.value("geometry")
+        return bool(stored) and bool(self.restoreGeometry(stored))
 
     def _store_dir(self) -> Path:
         """Where the studio keeps its own files (the last keyframe): beside its settings file."""
