@@ -69,6 +69,9 @@ class WindowBase(QMainWindow):
     timeline: QSlider
     time_label: QLabel
     points_label: QLabel
+    #: in / out points in seconds of the open file: what Export writes (I / O / X)
+    in_point: float = 0.0
+    out_point: float | None = None
     timeline_row: QWidget
     hint_label: QLabel
     recent_box: QComboBox

@@ -82,10 +82,6 @@ class PlaybackActions(WindowBase):
     def _now(self) -> float:
         return self.session.now(self.playing)
 
-    # in / out points: what Export writes of a file
-    in_point: float = 0.0
-    out_point: float | None = None
-
     def set_in_point(self) -> None:
         if not isinstance(self.source, VideoFile):
             self.error("in / out points are for a video file: open one")
