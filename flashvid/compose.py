@@ -147,13 +147,14 @@ class Compositor:
         px, feather it with a Gaussian of sigma `feather` px (each off at 0; separable, so cost grows with the
         size in pixels, not its square)."""
         a = alpha
-        if self.fill_holes > 0:
-            r = (self.fill_holes + 1) // 2
+        holes, grow = round(self.fill_holes), round(self.grow)  # whole pixels (a GUI may hand over floats)
+        if holes > 0:
+            r = (holes + 1) // 2
             a = erode(dilate(a, r), r)
-        if self.grow > 0:
-            a = dilate(a, self.grow)
-        elif self.grow < 0:
-            a = erode(a, -self.grow)
+        if grow > 0:
+            a = dilate(a, grow)
+        elif grow < 0:
+            a = erode(a, -grow)
         if self.feather > 0:
             a = gaussian_blur_separable(a, self.feather)
         return a

@@ -204,3 +204,28 @@ def test_in_and_out_points_decide_what_export_writes(studio, qtbot) -> None:
     assert abs(len(frames) - round(rate)) <= 1 and float(frames[0].time) < 0.05  # one second, from 0
     window.run_action("clear_points")
     assert window.points_label.text() == "" and window.out_point is None
+
+
+def test_paused_the_preview_shows_the_matted_frame_and_every_change(studio, qtbot) -> None:
+    window, tmp = studio
+    window.open_source(str(tmp / "clip.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.preview.frame is not None, timeout=60000)
+    window.toggle_pause()
+    assert not window.playing
+    window.seek(2.0)  # was: the raw frame
+    qtbot.waitUntil(lambda: "showing the paused frame" not in window.tasks.labels(), timeout=60000)
+    qtbot.waitUntil(lambda: window.preview.frame is not None and window.preview.raw is None, timeout=60000)
+    first = window.preview.frame
+    assert abs(first.time - 2.0) < 0.1
+    window.set_background_spec("transparent")  # was: nothing changed until play; and black, not a checkerboard
+    qtbot.waitUntil(lambda: window.preview.frame is not first, timeout=60000)
+    shown = window.preview.rendered()
+    f = window.preview.frame
+    clear = f.rgba[:, :, 3] == 0
+    assert clear.any()
+    greys = shown[clear]
+    assert set(np.unique(greys)) <= {153, 204} and len(np.unique(greys)) == 2  # the checkerboard, not black
+    window.controls["grow"].setValue(8)
+    qtbot.waitUntil(lambda: window.preview.frame is not f, timeout=60000)
+    assert (window.preview.frame.rgba[:, :, 3] > 0).sum() > (f.rgba[:, :, 3] > 0).sum()  # the grown matte shows

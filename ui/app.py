@@ -92,6 +92,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.wizard = None
         self.stream_started = 0.0
         self._pending_keyframe = _single_shot(150, self._apply_keyframe_settings)  # slider bursts: the last only
+        self._pending_still = _single_shot(120, self.refresh_still)  # paused: show what a change does
         self._pending_matter = _single_shot(300, self._rebuild_matter)
         self._build_ui()
         self._restore()
@@ -155,6 +156,8 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             self.controls[key].valueChanged.connect(  # type: ignore[attr-defined]
                 lambda v, k=key: setattr(self.compositor, k, by_key[k].library_value(v))
             )
+        for key in ("despill", *FINISHING):  # paused: the still frame shows the change too
+            self.controls[key].valueChanged.connect(lambda _: self.note_change())  # type: ignore[attr-defined]
         self.device_box.currentTextChanged.connect(self._device_changed)
         for w in (self.model_box, self.engine_box, self.precision_box):
             w.currentTextChanged.connect(lambda _: self._pending_matter.start())
@@ -291,6 +294,11 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         box.exec()
         clicked = box.clickedButton()
         return "stop and keep" if clicked is keep else "keep recording" if clicked is go_on else "discard"
+
+    def note_change(self) -> None:
+        """A setting that changes the picture moved: while paused, redraw the still frame (debounced)."""
+        if not self.playing and self.session.is_file:
+            self._pending_still.start()
 
     def ask_export_on_close(self) -> str:
         """'cancel export' or 'keep exporting' (a dialog; tests replace this method)."""

@@ -25,6 +25,20 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # type: ignore[call-overload]
 
 
+def checkerboard(height: int, width: int, cell: int = 16) -> np.ndarray:
+    """H x W x 3 uint8 light and mid grey squares: what "transparent" looks like in editors."""
+    yy, xx = np.indices((height, width))
+    light = ((yy // cell + xx // cell) % 2 == 0)[:, :, None]
+    return np.where(light, np.uint8(204), np.uint8(153)).astype(np.uint8).repeat(3, axis=2)
+
+
+def over_checkerboard(rgba: np.ndarray, board: np.ndarray) -> np.ndarray:
+    """The cut-out `rgba` (H x W x 4 uint8) over `board`, rounded to nearest, in integers."""
+    a = rgba[:, :, 3:4].astype(np.uint16)
+    out = (rgba[:, :, :3].astype(np.uint16) * a + board.astype(np.uint16) * (255 - a) + 127) // 255
+    return out.astype(np.uint8)
+
+
 def before_after(before: np.ndarray, after: np.ndarray, split: float) -> np.ndarray:
     """H x W x 3 uint8: `before` left of column round(split * W), `after` right of it (split 0..1)."""
     out = after.copy()
@@ -70,6 +84,18 @@ class PreviewWidget(QWidget):
         self._render()
         self.update()
 
+    #: the background is transparent: the composite shows the cut-out over a checkerboard (not over black)
+    transparent = False
+    _board: np.ndarray | None = None
+
+    def _composite(self, f: SinkFrame) -> np.ndarray:
+        if not self.transparent:
+            return f.composite
+        h, w = f.rgba.shape[:2]
+        if self._board is None or self._board.shape[:2] != (h, w):
+            self._board = checkerboard(h, w)
+        return over_checkerboard(f.rgba, self._board)
+
     def rendered(self) -> np.ndarray | None:
         """What the preview shows now, H x W x 3 uint8 (before scaling to the widget)."""
         f = self.frame
@@ -78,10 +104,15 @@ class PreviewWidget(QWidget):
         if self.view == "alpha":
             img = f.alpha
         elif self.view == "before / after" and f.source is not None:
-            img = before_after(f.source, f.composite, 1.0 - self.split if self.mirror else self.split)
+            img = before_after(f.source, self._composite(f), 1.0 - self.split if self.mirror else self.split)
         else:
-            img = f.composite
+            img = self._composite(f)
         return self._flip(img)
+
+    def set_transparent(self, on: bool) -> None:
+        self.transparent = on
+        self._render()
+        self.update()
 
     def _flip(self, img: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(img[:, ::-1]) if self.mirror else img

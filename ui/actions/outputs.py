@@ -62,6 +62,8 @@ class OutputActions(WindowBase):
         except FlashvidError as exc:
             self.error(str(exc))
             return
+        self.preview.set_transparent(kind == "transparent")
+        self.note_change()
         if spec.startswith("#") or Path(spec).is_file():
             self._remember_background(spec)
         if kind == "colour":

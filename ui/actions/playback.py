@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 from flashvid.ui.actions.base import WindowBase
@@ -68,10 +69,36 @@ class PlaybackActions(WindowBase):
         if self.playing:
             self.start()
         else:
-            frame = next(iter(self.source.frames_from(self.position)), None)
-            if frame is not None:
-                self.preview.show_raw(frame.image)
+            self.refresh_still()
         self._update_state()
+
+    def refresh_still(self) -> None:
+        """Paused on a file: show the frame at the position as the live view would (matted, over the background,
+        with the matte finishing), decoded and matted off the GUI thread; the raw frame before a keyframe."""
+        if self.playing or not isinstance(self.source, VideoFile):
+            return
+        source, position, locked, compositor = self.source, self.position, self.matter, self.compositor
+
+        def work() -> Any:
+            from flashvid.video.pipeline import compose_frame
+            from flashvid.video.sources import Frame
+
+            frame = next(iter(source.frames_from(position)), None)
+            if frame is None:
+                return None
+            if locked is None or locked.matter.keyframe is None:
+                return frame.image
+            return compose_frame(locked.process(frame.image), compositor, Frame(frame.image, frame.time, 0))
+
+        def show(out: Any) -> None:
+            if out is None or self.playing:
+                return
+            if isinstance(out, np.ndarray):
+                self.preview.show_raw(out)
+            else:
+                self.preview.show_frame(out)
+
+        self.tasks.submit("still", "showing the paused frame", work, show, lambda e: self.error(str(e)))
 
     def step_back(self) -> None:
         self.seek(self._now() - SEEK_STEP_S)

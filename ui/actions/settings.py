@@ -22,6 +22,9 @@ class SettingsActions(WindowBase):
             self.session.set_background(str(self.settings.value("background_spec", self.colour.text())))
         except FlashvidError:
             self.session.set_background(self.colour.text())
+        from flashvid.ui.session import background_kind
+
+        self.preview.set_transparent(background_kind(self.background_spec) == "transparent")
         self.compositor.smoothing = settings_model.BY_KEY["smooth"].library_value(self.smooth.value())
         self.compositor.despill = settings_model.BY_KEY["despill"].library_value(self.despill.value())
         for key in ("fill_holes", "grow", "feather"):
