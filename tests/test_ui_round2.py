@@ -229,3 +229,27 @@ def test_paused_the_preview_shows_the_matted_frame_and_every_change(studio, qtbo
     window.controls["grow"].setValue(8)
     qtbot.waitUntil(lambda: window.preview.frame is not f, timeout=60000)
     assert (window.preview.frame.rgba[:, :, 3] > 0).sum() > (f.rgba[:, :, 3] > 0).sum()  # the grown matte shows
+
+
+def test_live_takes_have_sound_and_a_constant_rate(studio, qtbot) -> None:
+    import av
+
+    from tests.conftest import make_video
+    from tests.studio_helpers import stop_recording
+
+    window, tmp = studio
+    make_video(tmp / "talk.mp4", frames=150, audio=True, width=W, height=H)  # 6 s at 25 FPS with a tone
+    window.open_source(str(tmp / "talk.mp4"))
+    window.set_keyframe(make_kf(tmp))
+    qtbot.waitUntil(lambda: window.preview.frame is not None, timeout=60000)
+    window.ask_background_loss = lambda *a: "go on"
+    window.toggle_record(True, str(tmp / "take.mp4"))
+    qtbot.waitUntil(lambda: window.recorder is not None and window.recorder.frames >= 25, timeout=120000)
+    stop_recording(window, qtbot)
+    with av.open(str(tmp / "take.mp4")) as c:
+        assert c.streams.audio, "the take has no sound"
+        rate = float(c.streams.video[0].average_rate)
+        times = [float(f.time) for f in c.decode(video=0)]
+    steps = np.diff(times)
+    assert rate == pytest.approx(window.source.fps, rel=0.02)
+    assert np.allclose(steps, 1.0 / window.source.fps, atol=1.5e-3), steps  # every frame one period apart

@@ -23,7 +23,7 @@ from flashvid.keyframe import Keyframe
 from flashvid.keyframe.core import SCENE_MATCH_MIN
 from flashvid.spec import CompositorSpec, MatterSpec
 from flashvid.video.background import parse_background
-from flashvid.video.live import Paced, RebasedSink, SinkSet
+from flashvid.video.live import ConstantRate, Paced, SinkSet
 from flashvid.video.sinks import Sink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
 
@@ -173,10 +173,15 @@ class StudioSession:
             raise FlashvidError("open a source first")
         out = output_path(path, fmt)
         rate = getattr(self.source, "rate", self.source.fps)
-        self.recorder = make_sink(fmt, out, self.source.width, self.source.height, rate)
+        # a file's own sound, from where play is now (a camera's take is silent: no microphone capture yet)
+        sound = self.source.path if isinstance(self.source, VideoFile) and self.source.has_audio else None
+        offset = self.paced.position if sound is not None and self.paced is not None else self.position
+        self.recorder = make_sink(
+            fmt, out, self.source.width, self.source.height, rate, sound, audio_offset=offset if sound else 0.0
+        )
         self.record_path = out
         self.record_started = time.monotonic()
-        self.record_sink = RebasedSink(self.recorder)
+        self.record_sink = ConstantRate(self.recorder, float(rate))  # its own clock from 0, at the source's rate
         self.sinks.add(self.record_sink)
         return out
 

@@ -101,6 +101,33 @@ class RebasedSink(Sink):
         self.sink.abort()
 
 
+class ConstantRate(Sink):
+    """Wraps a sink so it receives frames at a constant `rate` from time 0: each slot of 1/rate seconds gets the
+    newest frame matted by then (repeated while the matter is slower than the source, one kept when it is faster).
+    A live take then plays at the source's pace, its length is the time it was recording, and sound stays in step.
+    """
+
+    def __init__(self, sink: Sink, rate: float) -> None:
+        self.sink, self.period = sink, 1.0 / float(rate)
+        self.t0: float | None = None
+        self.slot = 0
+
+    def write(self, out: SinkFrame) -> None:
+        from dataclasses import replace
+
+        self.t0 = out.time if self.t0 is None else self.t0
+        t = out.time - self.t0
+        while self.slot * self.period <= t + 0.5 * self.period:
+            self.sink.write(replace(out, time=self.slot * self.period, index=self.slot))
+            self.slot += 1
+
+    def close(self) -> None:
+        self.sink.close()
+
+    def abort(self) -> None:
+        self.sink.abort()
+
+
 class Paced:
     """Plays a video file at its own frame rate (as a camera would deliver it), from `start` seconds, looping.
     `position` is the time (s) of the newest frame handed out."""
