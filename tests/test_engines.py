@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -155,14 +156,54 @@ def test_auto_measures_once_and_keeps_its_choice(tmp_path: Path, monkeypatch) ->
     frame = torch.rand(1, 3, 64, 96)
     probes: list[int] = []
     real = auto._probe
-    monkeypatch.setattr(auto, "_probe", lambda r, f, frames=5: probes.append(1) or real(r, f, frames))
+    monkeypatch.setattr(auto, "_probe", lambda r, f, rounds=5: probes.append(len(r)) or real(r, f, rounds))
     first = auto.AutoEngine().build(model, frame, "fp32", torch.device("cpu"))
-    assert len(probes) == 2  # eager and onnx measured
+    assert probes == [2]  # eager and onnx measured, in turn
     (choice,) = tmp_path.glob("*.choice")
     picked = json.loads(choice.read_text())
     assert first.engine_name == picked["engine"] and set(picked["ms_per_frame"]) == {"eager", "onnx"}
     second = auto.AutoEngine().build(model, frame, "fp32", torch.device("cpu"))
-    assert len(probes) == 2 and second.engine_name == picked["engine"]
+    assert probes == [2] and second.engine_name == picked["engine"]
+
+
+def test_auto_measures_again_what_it_measured_under_load_or_long_ago(tmp_path: Path, monkeypatch) -> None:
+    """Issue 25.5: under load `auto` chose eager at 256 px and kept that for good. A choice measured on a busy
+    machine is measured again once the machine is quiet, an old one after `EXPIRES_DAYS`, and two close timings
+    keep eager (no flip-flopping)."""
+    import flashvid.engines.auto as auto
+
+    path = tmp_path / "c.choice"
+    now = time.time()
+    busy = {"engine": "eager", "ms_per_frame": {"eager": 9.0, "onnx": 12.0}, "load": 3.0, "measured": now}
+    path.write_text(json.dumps(busy))
+    monkeypatch.setattr(auto, "machine_load", lambda: 0.1)
+    with pytest.raises(ValueError, match="busy"):
+        auto._read_choice(path)
+    monkeypatch.setattr(auto, "machine_load", lambda: 2.5)  # still busy: keep it for now
+    assert auto._read_choice(path)["engine"] == "eager"
+    path.write_text(json.dumps({**busy, "load": 0.2, "measured": now - (auto.EXPIRES_DAYS + 1) * 86400}))
+    with pytest.raises(ValueError, match="days ago"):
+        auto._read_choice(path)
+
+    class Fake:
+        def __init__(self, delays: list[float]) -> None:
+            self.delays = delays
+
+        def encode_keyframe(self, frame, tri):
+            return ()
+
+        def initial_state(self, frame):
+            return []
+
+        def __call__(self, frame, *args):
+            time.sleep(self.delays.pop(0) if self.delays else 0.001)
+            return (None, None)
+
+    # a load spike on a single round does not decide: the best round of each counts
+    times = auto._probe(
+        {"a": Fake([0, 0.05, 0.002, 0.002]), "b": Fake([0, 0.004, 0.004, 0.004])}, torch.zeros(1, 3, 4, 4), rounds=3
+    )
+    assert times["a"] < times["b"]
 
 
 def test_rvm_side_by_side_covers_onnx_for_both() -> None:
@@ -209,7 +250,9 @@ def test_a_cached_engine_choice_of_the_wrong_shape_is_remeasured(tmp_path: Path,
     from flashvid.engines.auto import _read_choice
 
     good = tmp_path / "good.choice"
-    good.write_text(json.dumps({"engine": "onnx", "ms_per_frame": {"onnx": 3.0, "eager": 5.0}}))
+    good.write_text(
+        json.dumps({"engine": "onnx", "ms_per_frame": {"onnx": 3.0, "eager": 5.0}, "measured": time.time()})
+    )
     assert _read_choice(good)["engine"] == "onnx"
     for bad in ("[1, 2]", '{"engine": 3}', '{"engine": "onnx", "ms_per_frame": [1]}', '"onnx"'):
         p = tmp_path / "bad.choice"
