@@ -63,11 +63,19 @@ def test_the_studio_as_a_person_uses_it(xserver, tmp_path: Path) -> None:
         "06-engine-building",
         "07-export-in-progress",
         "08-error-banner",
+        "09-transparent-checkerboard",
+        "10-relaunch-image-background",
     ]
     assert results["wizard_points_added"] == 1 and results["enter_accepted"]
     assert results["view_after_two_v"] == "before / after"  # V pressed while a spin box had the focus
     assert results["building_when_clicked"]  # the click was handled while the engine was still building
     assert "onnx" in results["engine_label"]
     assert "exported 150 frames" in results["export_message"] and results["banner_dismissed"]
+    # issue 25: a take stopped by R is written; a damaged video dropped while streaming stops nothing; a relaunch
+    # with an image background shows the window and no file dialog
+    assert results["take_written"] and results["stream_kept_after_bad_drop"]
+    assert results["relaunch_dialogs"] == [] and results["relaunch_background"].endswith("room.png")
+    worst = results["gui_worst_ms_by_phase"]
+    assert set(worst) >= {"open a file", "stop recording", "background changes", "relaunch with an image background"}
     for name in results["steps"]:
         assert (out / f"{name}.png").stat().st_size > 10_000  # a real picture of the screen, not an empty one

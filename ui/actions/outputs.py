@@ -149,7 +149,15 @@ class OutputActions(WindowBase):
                 self.record_button.setChecked(False)
                 self.error(str(exc))
                 return
+            if not self.record_button.isChecked():  # started by a call, not the button: the button shows it too
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(True)
+                self.record_button.blockSignals(False)
         elif self.recorder is not None:
+            if self.record_button.isChecked():  # stopped by a call, not the button
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(False)
+                self.record_button.blockSignals(False)
             # finishing the file (the encoder's flush) runs off the GUI thread; the stream goes on meanwhile
             def finished(message: str) -> None:
                 self.say(message, 8000)
