@@ -29,6 +29,11 @@ def io_names(num_keyframe: int, num_state: int) -> tuple[list[str], list[str]]:
     return inputs, outputs
 
 
+#: export in a child process: PyTorch's ONNX exporter holds the GIL for up to a second in its graph passes, which
+#: freezes a GUI thread beside it (the studio sets this; the command line exports in its own process anyway)
+EXPORT_IN_CHILD = False
+
+
 def export_onnx(
     model: Any,  # an nn.Module with the MattingModel interface
     frame: torch.Tensor,
@@ -36,12 +41,25 @@ def export_onnx(
     path: str | os.PathLike[str],
     opset: int = OPSET,
 ) -> Path:
-    """Export ``model(frame, *keyframe, *rec)`` to `path` with dynamic frame size.
+    """Export ``model(frame, *keyframe, *rec)`` to `path` with dynamic frame size (in a child process when
+    `EXPORT_IN_CHILD`).
 
     Args:
         model: a built model in eval mode (its `downsample_ratio`, if any, is baked into the graph).
         frame: an example frame [B,3,H,W] in 0..1; keyframe: its cached keyframe tensors.
     """
+    if EXPORT_IN_CHILD:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(_export_here, model, frame, tuple(keyframe), os.fspath(path), opset).result()
+    return _export_here(model, frame, keyframe, path, opset)
+
+
+def _export_here(
+    model: Any, frame: torch.Tensor, keyframe: tuple[torch.Tensor, ...], path: str | os.PathLike[str], opset: int
+) -> Path:
     rec = model.initial_state(frame)
     inputs, outputs = io_names(len(keyframe), len(rec))
     dynamic: dict[str, dict[int, str]] = {

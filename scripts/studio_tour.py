@@ -210,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     results["source_size"] = f"{window.source.width}x{window.source.height}" if window.source else ""
     shot("04-live-composite")
 
+    window.activateWindow()
+    window.raise_()
     window.internal.setFocus()
+    wait(lambda: app.focusWidget() is window.internal and window.isActiveWindow(), 10, "the spin box's focus")
     pump(0.2)
     key(window.internal, Qt.Key.Key_V, "v")
     key(window.internal, Qt.Key.Key_V, "v")

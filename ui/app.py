@@ -80,6 +80,9 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.session = StudioSession()
         self.preview = PreviewWidget()
         self.tasks = TaskRunner(self)
+        from flashvid.engines import onnx as onnx_engine
+
+        onnx_engine.EXPORT_IN_CHILD = True  # the exporter holds the GIL for up to a second: never beside the GUI
         self.tasks.busyChanged.connect(self._show_busy)
         self.matter = None
         self._build_lock = threading.Lock()
