@@ -319,12 +319,13 @@ def test_pause_keeps_the_position_and_the_timeline_seeks(studio, qtbot) -> None:
     qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames > 0, timeout=30000)
     assert window.paced.position >= paused_at - 0.05
     window.toggle_pause()
-    window.seek(2.0)  # paused: shows that frame
+    window.seek(2.0)  # paused: shows that frame (decoded off the GUI thread; raw: no keyframe yet)
     assert window.position == pytest.approx(2.0) and window.timeline.value() == 2000
-    shown = window.preview.raw
     from flashvid.video.sources import VideoFile
 
     expected = next(iter(VideoFile(tmp / "clip.mp4").frames_from(2.0))).image
-    np.testing.assert_array_equal(shown, expected)
+    qtbot.waitUntil(
+        lambda: window.preview.raw is not None and np.array_equal(window.preview.raw, expected), timeout=30000
+    )
     window.step_back()
     assert window.position == pytest.approx(0.0)

@@ -226,9 +226,14 @@ def test_paused_the_preview_shows_the_matted_frame_and_every_change(studio, qtbo
     assert clear.any()
     greys = shown[clear]
     assert set(np.unique(greys)) <= {153, 204} and len(np.unique(greys)) == 2  # the checkerboard, not black
-    window.controls["grow"].setValue(8)
-    qtbot.waitUntil(lambda: window.preview.frame is not f, timeout=60000)
-    assert (window.preview.frame.rgba[:, :, 3] > 0).sum() > (f.rgba[:, :, 3] > 0).sum()  # the grown matte shows
+    shown_alpha = {}
+    for grow in (-12, 12):  # each redraw mattes the still again; a wide grow / shrink shows above that drift
+        before = window.preview.frame
+        window.controls["grow"].setValue(grow)
+        qtbot.waitUntil(lambda b=before: window.preview.frame is not b, timeout=60000)
+        qtbot.waitUntil(lambda: "showing the paused frame" not in window.tasks.labels(), timeout=60000)
+        shown_alpha[grow] = int((window.preview.frame.rgba[:, :, 3] > 0).sum())
+    assert shown_alpha[12] > shown_alpha[-12]  # the grown matte shows, paused
 
 
 def test_live_takes_have_sound_and_a_constant_rate(studio, qtbot) -> None:
