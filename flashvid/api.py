@@ -177,7 +177,7 @@ def matte_video(
     """
     from flashvid.video.pipeline import run
     from flashvid.video.sinks import FORMATS, make_sink, output_path
-    from flashvid.video.sources import VideoFile, open_source
+    from flashvid.video.sources import Trimmed, VideoFile, open_source
 
     if output is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -196,8 +196,6 @@ def matte_video(
     )
     source = open_source(input)
     if start > 0 or end is not None:
-        from flashvid.video.sources import Trimmed
-
         if not isinstance(source, VideoFile):
             raise InputError("in / out points (start, end) need a video file as the input")
         source = Trimmed(source, start, end)
@@ -220,8 +218,6 @@ def matte_video(
     sink = None
     if output is not None:
         out = output_path(output, format)
-        from flashvid.video.sources import Trimmed
-
         has_audio = isinstance(source, (VideoFile, Trimmed)) and source.has_audio and audio
         sound = source.path if has_audio else None  # type: ignore[attr-defined]
         offset = source.offset if isinstance(source, Trimmed) else 0.0

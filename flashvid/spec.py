@@ -146,6 +146,10 @@ class CompositorSpec:
         if self.background is not None and not isinstance(self.background, str):
             raise InputError(f"background {self.background!r}: give a file, #RRGGBB, blur[:STRENGTH] or none")
 
+    def settings(self) -> dict[str, Any]:
+        """Everything but the background, as `flashvid.matte_video`'s keywords of the same names."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "background"}
+
     def build(self, background: Background | None = None) -> Compositor:
         """The `Compositor` (the background parsed and opened here; `background` replaces it when given)."""
         from flashvid.compose import Compositor

@@ -21,6 +21,16 @@ def _frames_and_audio(path: Path) -> tuple[list[float], float]:
         return times, float(first.pts * first.time_base)
 
 
+def _export(folder: Path, out: Path, *extra: str) -> int | str | None:
+    """`flashvid export` of folder/in.mp4 with folder/kf.flashkey to `out`; its exit status (also when the
+    arguments are refused while parsing)."""
+    args = ["export", "--input", str(folder / "in.mp4"), "--keyframe", str(folder / "kf.flashkey")]
+    try:
+        return main([*args, "--out", str(out), "--random-weights", *extra])
+    except SystemExit as exc:
+        return exc.code
+
+
 def test_export_between_in_and_out_points_keeps_that_part_with_its_sound(
     tmp_path: Path, video_maker, keyframe_maker, capsys
 ) -> None:
@@ -28,22 +38,7 @@ def test_export_between_in_and_out_points_keeps_that_part_with_its_sound(
     keyframe_maker().save(tmp_path / "kf.flashkey")
     out = tmp_path / "part.mp4"
     start, end = times[10], times[20]
-    rc = main(
-        [
-            "export",
-            "--input",
-            str(tmp_path / "in.mp4"),
-            "--keyframe",
-            str(tmp_path / "kf.flashkey"),
-            "--out",
-            str(out),
-            "--random-weights",
-            "--start",
-            f"{start}",
-            "--end",
-            f"{end}",
-        ]
-    )
+    rc = _export(tmp_path, out, "--start", f"{start}", "--end", f"{end}")
     assert rc == 0, capsys.readouterr().err
     got, audio_start = _frames_and_audio(out)
     assert len(got) == 10 and got[0] == pytest.approx(0.0, abs=1e-3)
@@ -56,22 +51,7 @@ def test_points_outside_the_clip_are_one_line(tmp_path: Path, video_maker, keyfr
     video_maker(tmp_path / "in.mp4", frames=12, audio=False)
     keyframe_maker().save(tmp_path / "kf.flashkey")
     for points in (["--start", "5"], ["--start", "0.2", "--end", "0.1"], ["--start", "1:99"]):
-        try:
-            rc = main(
-                [
-                    "export",
-                    "--input",
-                    str(tmp_path / "in.mp4"),
-                    "--keyframe",
-                    str(tmp_path / "kf.flashkey"),
-                    "--out",
-                    str(tmp_path / "o.mp4"),
-                    "--random-weights",
-                    *points,
-                ]
-            )
-        except SystemExit as exc:  # refused while parsing
-            rc = exc.code
+        rc = _export(tmp_path, tmp_path / "o.mp4", *points)
         err = capsys.readouterr().err
         assert rc == 2 and err.count("\n") == 1, (points, err)
     assert not list(tmp_path.glob("o*")) and not list(tmp_path.glob(".o*"))

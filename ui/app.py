@@ -156,11 +156,11 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.despill.valueChanged.connect(
             lambda v: setattr(self.compositor, "despill", by_key["despill"].library_value(v))
         )
-        for key in FINISHING:  # matte finishing: read by the worker on its next frame
+        for key in settings_model.FINISHING:  # matte finishing: read by the worker on its next frame
             self.controls[key].valueChanged.connect(  # type: ignore[attr-defined]
                 lambda v, k=key: setattr(self.compositor, k, by_key[k].library_value(v))
             )
-        for key in ("despill", *FINISHING):  # paused: the still frame shows the change too
+        for key in ("despill", *settings_model.FINISHING):  # paused: the still frame shows the change too
             self.controls[key].valueChanged.connect(lambda _: self.note_change())  # type: ignore[attr-defined]
         self.device_box.currentTextChanged.connect(self._device_changed)
         for w in (self.model_box, self.engine_box, self.precision_box):
@@ -265,9 +265,6 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             if choice == "discard":
                 self.session.discard_recording()
             else:  # stop and keep
-                self.record_button.blockSignals(True)
-                self.record_button.setChecked(False)
-                self.record_button.blockSignals(False)
                 self.toggle_record(False)
         if self.exporter is not None:
             if self.ask_export_on_close() == "keep exporting":
@@ -380,10 +377,6 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
             if w.latest_raw is not None:
                 return w.latest_raw.copy()
         return self.session.frame_at_position()
-
-
-#: the matte-finishing controls: each is the compositor's attribute of the same name
-FINISHING = ("fill_holes", "grow", "feather")
 
 
 def install_excepthook(window: MainWindow) -> None:

@@ -55,6 +55,9 @@ def devices() -> tuple[str, ...]:
     return ("cpu", *(f"cuda:{i}" for i in range(n)))
 
 
+#: the matte-finishing controls: each is the compositor's attribute of the same name
+FINISHING = ("fill_holes", "grow", "feather")
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "background",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +90,8 @@ class Ledger:
         self.save()
 
     def save(self) -> None:
+        from flashvid.imageio import atomic_output
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".flashvid-batch.", suffix=".tmp", dir=self.path.parent)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"version": VERSION, "outputs": self.entries}, f, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, self.path)
+        with atomic_output(self.path) as tmp:
+            tmp.write_text(json.dumps({"version": VERSION, "outputs": self.entries}, indent=1, sort_keys=True))

@@ -24,7 +24,7 @@ from flashvid import defaults
 from flashvid.batch.jobs import Job
 from flashvid.batch.ledger import Ledger, job_signature, output_size
 from flashvid.errors import FlashvidError
-from flashvid.spec import MatterSpec
+from flashvid.spec import CompositorSpec, MatterSpec
 
 #: how often a worker reports frames to the driver (seconds)
 REPORT_EVERY_S = 0.25
@@ -32,16 +32,13 @@ REPORT_EVERY_S = 0.25
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """The settings every job of a batch shares (a job adds its own keyframe, background and format)."""
+    """The settings every job of a batch shares (a job adds its own keyframe, background and format): the
+    matter's, the compositor's (its background is unused: each job has its own), the trimap band, the sound."""
 
     matter: MatterSpec = field(default_factory=MatterSpec)
-    despill: float = defaults.DESPILL
-    smoothing: float = defaults.SMOOTHING
+    compositor: CompositorSpec = field(default_factory=lambda: CompositorSpec(None))
     band: int | None = defaults.BAND
     audio: bool = True
-    fill_holes: int = defaults.FILL_HOLES
-    grow: int = defaults.GROW
-    feather: float = defaults.FEATHER
 
     def signature(self) -> dict[str, Any]:
         """What decides the output, for the ledger (the checkpoint by size and mtime, not only by name)."""
@@ -189,12 +186,8 @@ def matte_job(job: Job, settings: BatchSettings, overwrite: bool, index: int, tr
             format=job.format,
             matter=settings.matter,
             band=settings.band,
-            despill=settings.despill,
-            smoothing=settings.smoothing,
-            fill_holes=settings.fill_holes,
-            grow=settings.grow,
-            feather=settings.feather,
             audio=settings.audio,
+            **settings.compositor.settings(),
             overwrite=overwrite,
             progress=progress,
         )
@@ -281,12 +274,13 @@ def matte_many(
     results: dict[int, JobResult] = {}
     todo: list[tuple[int, bool]] = []
     for i, (job, sig) in enumerate(zip(jobs, signatures, strict=True)):
-        if ledger.finished(job, sig):
+        exists = output_size(job.out) is not None
+        if exists and ledger.finished(job, sig):
             results[i] = JobResult(job, "skipped", "finished by an earlier run")
-        elif output_size(job.out) is not None and not ledger.made_by_batch(job) and not overwrite:
+        elif exists and not ledger.made_by_batch(job) and not overwrite:
             results[i] = JobResult(job, "failed", f"{job.out} exists and was not made by a batch; pass --overwrite")
         else:
-            todo.append((i, output_size(job.out) is not None))
+            todo.append((i, exists))
     cuda = settings.matter.device.startswith("cuda")
     gpus = gpus_per_worker if gpus_per_worker is not None else (1.0 if cuda else 0.0)
     t0 = time.perf_counter()
@@ -363,14 +357,11 @@ def matte_many(
 def write_report(rep: BatchReport, path: str | os.PathLike[str]) -> None:
     """The report as JSON at `path` (written whole: a temporary file, then renamed)."""
     import json
-    import tempfile
 
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(rep.as_dict(), f, indent=1)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, p)
+    from flashvid.imageio import atomic_output
+
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(rep.as_dict(), indent=1))
 
 
 class _Bars:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from flashvid.cli.common import (
@@ -11,7 +12,6 @@ from flashvid.cli.common import (
     add_compositor_arguments,
     add_matter_arguments,
     compositor_spec,
-    finishing,
     float_in,
     int_in,
     json_out,
@@ -42,7 +42,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             args.inputs, args.out_dir, keyframe=args.keyframe, background=background, format=args.format
         )
     settings = BatchSettings(
-        matter_spec(args), comp.despill, comp.smoothing, args.band, not args.no_audio, **finishing(comp)
+        matter_spec(args), dataclasses.replace(comp, background=None), args.band, not args.no_audio
     )
     report_path = args.report or str(Path(args.out_dir) / "batch-report.json")
     report = matte_many(

@@ -8,7 +8,7 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from flashvid import defaults
 from flashvid.defaults import Range
@@ -231,10 +231,6 @@ def add_compositor_arguments(p: argparse.ArgumentParser) -> None:
 def compositor_spec(args: argparse.Namespace) -> CompositorSpec:
     return CompositorSpec(args.background, args.despill, args.smooth, args.fill_holes, args.grow, args.feather)
 
-
-def finishing(comp: CompositorSpec) -> dict[str, Any]:
-    """The matte-finishing keywords of `matte_video` from a `CompositorSpec`."""
-    return {"fill_holes": comp.fill_holes, "grow": comp.grow, "feather": comp.feather}
 
 
 def add_keyframe_arguments(p: argparse.ArgumentParser) -> None:

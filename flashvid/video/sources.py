@@ -344,9 +344,6 @@ class Trimmed:
             yield Frame(f.image, f.time - self.offset, i)
             i += 1
 
-    def shortfall(self) -> str:
-        return ""
-
 
 def open_source(
     spec: str | os.PathLike[str] | int | np.ndarray | Sequence[np.ndarray] | Source, fps: float = 30.0

@@ -117,12 +117,16 @@ class OutputActions(WindowBase):
         clicked = box.clickedButton()
         return "go on" if clicked is go_on else "switch" if clicked is switch else "cancel"
 
+    def _show_recording(self, on: bool) -> None:
+        """The Record button shows whether a recording runs (without acting on its own change)."""
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(on)
+        self.record_button.blockSignals(False)
+
     def toggle_record(self, on: bool, path: str | None = None) -> None:
         if on:
             if self.source is None or self.keyframe is None:
-                self.record_button.blockSignals(True)
-                self.record_button.setChecked(False)
-                self.record_button.blockSignals(False)
+                self._show_recording(False)
                 self.error(
                     "open a source first"
                     if self.source is None
@@ -133,31 +137,24 @@ class OutputActions(WindowBase):
                 default = str(Path.home() / f"flashvid-{time.strftime('%Y%m%d-%H%M%S')}")
                 path, _ = QFileDialog.getSaveFileName(self, "Record to", default)
                 if not path:
-                    self.record_button.setChecked(False)
+                    self._show_recording(False)
                     return
             fmt, out = self._format_for(path)
             fmt, out = self._settle_background_loss(fmt, out)
             if not fmt:
-                self.record_button.blockSignals(True)
-                self.record_button.setChecked(False)
-                self.record_button.blockSignals(False)
+                self._show_recording(False)
                 return
             path = str(out)
             try:
                 self.session.start_recording(path, fmt)
             except FlashvidError as exc:
-                self.record_button.setChecked(False)
+                self._show_recording(False)
                 self.error(str(exc))
                 return
-            if not self.record_button.isChecked():  # started by a call, not the button: the button shows it too
-                self.record_button.blockSignals(True)
-                self.record_button.setChecked(True)
-                self.record_button.blockSignals(False)
+            self._show_recording(True)  # also when started by a call, not the button
         elif self.recorder is not None:
-            if self.record_button.isChecked():  # stopped by a call, not the button
-                self.record_button.blockSignals(True)
-                self.record_button.setChecked(False)
-                self.record_button.blockSignals(False)
+            self._show_recording(False)  # also when stopped by a call, not the button
+
             # finishing the file (the encoder's flush) runs off the GUI thread; the stream goes on meanwhile
             def finished(message: str) -> None:
                 self.say(message, 8000)

@@ -27,7 +27,7 @@ class SettingsActions(WindowBase):
         self.preview.set_transparent(background_kind(self.background_spec) == "transparent")
         self.compositor.smoothing = settings_model.BY_KEY["smooth"].library_value(self.smooth.value())
         self.compositor.despill = settings_model.BY_KEY["despill"].library_value(self.despill.value())
-        for key in ("fill_holes", "grow", "feather"):
+        for key in settings_model.FINISHING:
             value = settings_model.BY_KEY[key].library_value(self.controls[key].value())  # type: ignore[attr-defined]
             setattr(self.compositor, key, value)
         self._fill_recent()
