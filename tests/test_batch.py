@@ -111,12 +111,11 @@ def test_batch_on_local_ray_survives_a_killed_worker_and_resumes(library: Path, 
                 ]
             )
             assert rc == 0
-            diff = np.abs(decode(ref).astype(np.int16) - batch_frames.astype(np.int16))
-            assert diff.mean() < 0.05 and np.percentile(diff, 99.9) <= 4, (
-                name,
-                diff.mean(),
-                diff.max(),
-            )  # codec rounding
+            diff = decode(ref).astype(np.float64) - batch_frames.astype(np.float64)
+            # the encoder may round a block differently when the float matte differs in its last bits (a retried
+            # worker); a different matte (another keyframe, background or setting) is far below 45 dB
+            psnr = 10 * np.log10(255.0**2 / np.maximum((diff**2).mean(axis=(1, 2, 3)), 1e-12))
+            assert np.abs(diff).mean() < 0.05 and psnr.min() >= 45, (name, np.abs(diff).mean(), psnr.min())
     finally:
         torch.set_num_threads(threads)
 
