@@ -346,3 +346,60 @@ def test_pack_training_data_keeps_what_training_reads(tmp_path: Path) -> None:
     assert [f.name for f in a] == [f.name for f in b]
     assert np.abs(a[0].alpha - b[0].alpha).max() < 0.02 and np.abs(a[0].image.astype(int) - b[0].image).mean() < 2
     assert pack.main([str(tmp_path / "missing"), str(dst), "--config", str(cfg)]) == 2
+
+
+def test_camera_path_still_and_moving() -> None:
+    """`camera_path`: amount 0 is one crop for every frame at 1-1.3x; amount 1 zooms and pans across the clip,
+    framing people from far (below 1x, mirrored edges) to close, the same for the same seed."""
+    from flashvid.training.data.clips import camera_path
+
+    still = camera_path(270, 480, 160, 4, np.random.default_rng(0), 0.0)
+    assert all(np.array_equal(v, still[0]) for v in still)
+    base = 160 / 270
+    assert 1.0 * base <= still[0][0, 0] <= 1.3 * base and still[0][0, 0] == still[0][1, 1]
+    scales, moved = [], 0
+    for seed in range(40):
+        views = camera_path(270, 480, 160, 4, np.random.default_rng(seed), 1.0)
+        assert np.array_equal(views[0], camera_path(270, 480, 160, 4, np.random.default_rng(seed), 1.0)[0])
+        scales.append(views[0][0, 0] / base)
+        zoom = views[-1][0, 0] / views[0][0, 0]
+        assert 0.75 - 1e-9 <= zoom <= 1.25 + 1e-9
+        # the frame point at the first view's centre drifts by at most a quarter of the square (plus zoom)
+        cx = (80 - views[0][0, 2]) / views[0][0, 0]
+        moved += abs(views[-1][0, 0] * cx + views[-1][0, 2] - 80) > 2
+    assert min(scales) < 1.0 < 2.0 < max(scales) and moved > 20
+
+
+def test_camera_motion_clip_from_a_wide_shot() -> None:
+    """A clip of a moving camera keeps its frames and labels registered: the label moves with the picture."""
+    from flashvid.training.data.clips import clip_from_video
+
+    video = np.full((12, 270, 480, 3), 90, np.uint8)
+    masks = np.zeros((12, 270, 480), np.float32)
+    video[:, 100:220, 200:260] = 220  # a bright standing figure, its label exactly on it
+    masks[:, 100:220, 200:260] = 1.0
+    for seed in range(6):
+        clip = clip_from_video(video, masks, np.random.default_rng(seed), size=128, frames=3, trimap="gt", camera=1.0)
+        assert clip.frames.shape == (3, 128, 128, 3) and clip.alphas.shape == (3, 128, 128)
+        for img, alpha in zip(clip.frames, clip.alphas):
+            if alpha.sum() > 20:
+                bright = img.mean(axis=2) > 160
+                inside = alpha > 0.5
+                assert (bright & inside).sum() / inside.sum() > 0.9
+
+
+def test_people_video_labels_two_segmenters_agree_on(shared_data: Path) -> None:
+    """With `agree_with` (DeepLabV3) the labels are the least of MediaPipe's and DeepLab's: on the wide classroom
+    shot MediaPipe alone takes desks for people; the agreed labels cover far less of the frame."""
+    from flashvid.training.data.sources import PeopleVideo
+
+    clip = shared_data / "videos-more" / "intel_classroom.mp4"
+    deeplab = shared_data / "weights" / "deeplabv3_mnv2_pascal_quant.tflite"
+    if not clip.is_file() or not deeplab.is_file():
+        pytest.skip("needs ../shared/data videos-more and weights")
+    _, alone = PeopleVideo(clip, max_side=240).load()
+    frames, agreed = PeopleVideo(clip, max_side=240, agree_with=str(deeplab)).load()
+    assert agreed.shape == alone.shape == frames.shape[:3]
+    assert (agreed <= alone + 1e-6).all()
+    assert float((agreed > 0.5).mean()) < 0.5 * float((alone > 0.5).mean())
+    assert float((agreed > 0.5).mean()) > 0.01  # the people are still there

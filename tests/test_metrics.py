@@ -67,3 +67,26 @@ def test_on_real_ground_truth_blur_is_graded(shared_data: Path) -> None:
     for k in ("MSE", "SAD", "Grad", "Conn"):
         assert 0 < small[k] < large[k], k
     assert unknown_region(gt).sum() > region.sum() * 0.2
+
+
+def test_per_clip_sad_and_ratios() -> None:
+    """`evaluate` gives each clip's SAD in the unknown band; `format_clip_ratios` their ratio to a baseline, the
+    ratio of the means and the worst clip."""
+    from types import SimpleNamespace
+
+    from flashvid.training.evaluate import evaluate, format_clip_ratios
+
+    gt = np.zeros((2, 32, 32), np.float32)
+    gt[:, 8:24, 8:24] = 1.0
+    gt[:, 8:24, 7] = 0.5  # an unknown band
+    clips = [SimpleNamespace(alphas=gt, subject="a"), SimpleNamespace(alphas=gt, subject="b")]
+    worse = gt.copy()
+    worse[:, 4:28, 4:28] = np.maximum(worse[:, 4:28, 4:28], 0.25)
+    methods = {"perfect": lambda c: list(c.alphas), "blurred": lambda c: list(worse if c.subject == "b" else gt)}
+    per: dict = {}
+    evaluate(methods, clips, per)
+    assert per["perfect"] == {"00 a": 0.0, "01 b": 0.0}
+    assert per["blurred"]["00 a"] == 0.0 and per["blurred"]["01 b"] > 0.0
+    text = format_clip_ratios({"m": {"00 a": 1.0, "01 b": 3.0}, "base": {"00 a": 2.0, "01 b": 2.0}}, "m", "base")
+    assert "| 00 a | 0.001 | 0.002 | 0.50x |" in text and "| 01 b | 0.003 | 0.002 | 1.50x |" in text
+    assert "ratio of the means | | | 1.00x" in text and "worst clip | | | 1.50x" in text

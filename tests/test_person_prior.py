@@ -130,6 +130,8 @@ def test_the_subject_is_kept_when_the_network_matte_empties() -> None:
         alphas[prior] = alpha[0, 0]
     person = alphas[True][50:, 135:185]
     assert float(person.mean()) > 0.9  # the subject, whatever the network said
+    # out to the segmenter's edge (columns 128-191): the floor is the subject's region, not its eroded core
+    assert float(alphas[True][60:, 129:191].min()) > 0.5
     assert float(alphas[True][:, :40].max()) < 0.05  # not the other person (not connected to the keyframe's)
     assert float(alphas[True][:20].max()) < 0.05  # nor the wall above
     assert float(alphas[False].max()) < 0.6
@@ -175,3 +177,4 @@ def test_a_subject_the_segmenter_does_not_see_keeps_the_networks_matte() -> None
     inside = (slice(50, 140), slice(110, 210))
     torch.testing.assert_close(alphas[0][inside], alphas[1][inside])
     assert float(alphas[1][inside].abs().sum()) > 0  # the comparison is not of empty mattes
+

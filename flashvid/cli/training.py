@@ -94,13 +94,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.json:
             Path(args.json).with_suffix(".real.json").write_text(json.dumps(real, indent=2))
         return 0
-    from flashvid.training.evaluate import format_table, write_json
+    from flashvid.training.evaluate import FLOW_MASK, format_clip_ratios, format_table, write_json
 
-    table, n = composite_table(cfg, ckpt, baselines=not args.no_baselines)
+    per_clip: dict[str, dict[str, float]] = {}
+    table, n = composite_table(cfg, ckpt, baselines=not args.no_baselines, per_clip=per_clip)
     print(f"{n} clips x {cfg['frames']} frames at {cfg['size']}x{cfg['size']}, held-apart foregrounds")
     print(format_table(table))
+    if FLOW_MASK in per_clip:
+        print("\nper clip, SAD in the unknown band against the flow-warped keyframe mask:")
+        print(format_clip_ratios(per_clip, next(iter(per_clip)), FLOW_MASK))
     if args.json:
-        write_json(table, args.json, {"clips": n, "frames": cfg["frames"], "size": cfg["size"]})
+        extra = {"clips": n, "frames": cfg["frames"], "size": cfg["size"], "per_clip_sad_unknown": per_clip}
+        write_json(table, args.json, extra)
     return 0
 
 

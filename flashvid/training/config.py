@@ -35,6 +35,7 @@ class TrainConfig(TypedDict):
     gt_trimap_prob: float
     pseudo_flash: bool
     motion: float
+    camera_motion: float
     workers: int
     foregrounds: list[dict[str, Any]]
     validation_foregrounds: list[str]
@@ -74,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "gt_trimap_prob": 0.2,
     "pseudo_flash": False,
     "motion": 1.0,
+    "camera_motion": 0.0,  # real people clips: 0 a still crop, 1 a camera that pans, zooms, frames far and close
     "workers": 1,
     "foregrounds": [{"kind": "procedural", "count": 64, "weight": 1.0}],
     "validation_foregrounds": [],
@@ -133,8 +135,9 @@ def load_config(path: str | os.PathLike[str] | None, **overrides: Any) -> TrainC
         if not isinstance(cfg[key], list) or not all(isinstance(s, dict) and "kind" in s for s in cfg[key]):
             raise InputError(f'{name}: {key} must be a list of sources like {{"kind": "procedural"}}')
     for spec in cfg["foregrounds"] + cfg["backgrounds"] + cfg["outside_videos"]:
-        if "path" in spec:
-            spec["path"] = str((base / spec["path"]).resolve())
+        for key in ("path", "agree_with"):
+            if key in spec:
+                spec[key] = str((base / spec[key]).resolve())
     if cfg["deeplab_reference"]:
         cfg["deeplab_reference"] = str((base / cfg["deeplab_reference"]).resolve())
     if cfg["pretrained_encoder"]:

@@ -122,7 +122,9 @@ class ClipStream(IterableDataset):
             if isinstance(fg, PeopleVideo):
                 video, masks = fg.load()
                 size, n = self.cfg["size"], self.cfg["frames"]
-                clip = clip_from_video(video, masks, rng, size=size, frames=n, trimap=trimap)
+                clip = clip_from_video(
+                    video, masks, rng, size=size, frames=n, trimap=trimap, camera=self.cfg["camera_motion"]
+                )
                 clip.subject = fg.name
                 yield clip_tensors(clip)
                 continue
@@ -173,11 +175,14 @@ def validation_backgrounds(cfg: TrainConfig) -> list[np.ndarray]:
 
 
 def validation_clips(cfg: TrainConfig, val: list[Foreground], bgs: list[np.ndarray]) -> list[Clip]:
-    """The fixed validation set: `val_clips` clips from the held-apart foregrounds, seeded, run-time trimaps."""
+    """The fixed validation set: `val_clips` clips from the held-apart foregrounds, seeded, run-time trimaps;
+    each clip's `subject` names its foreground."""
     rng = np.random.default_rng([cfg["seed"], 99])
-    return [
-        make_clip(
-            val[i % len(val)],
+    clips = []
+    for i in range(cfg["val_clips"]):
+        fg = val[i % len(val)]
+        clip = make_clip(
+            fg,
             bgs[int(rng.integers(len(bgs)))],
             rng,
             size=cfg["size"],
@@ -186,8 +191,9 @@ def validation_clips(cfg: TrainConfig, val: list[Foreground], bgs: list[np.ndarr
             trimap=cfg["trimap"],
             pseudo=cfg["pseudo_flash"],
         )
-        for i in range(cfg["val_clips"])
-    ]
+        clip.subject = fg.name
+        clips.append(clip)
+    return clips
 
 
 def selection_videos(cfg: TrainConfig) -> list[Path]:

@@ -23,6 +23,7 @@ import numpy as np
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.network.interface import MattingModel
+from flashvid.training.evaluate import FLOW_MASK
 from flashvid.training.real_eval import flow_mask_run, iou, knock_out_fcm, model_run, rendered_flash
 from flashvid.training.references import DeepLabPerson
 
@@ -120,7 +121,7 @@ def evaluate_outside(
         later = clip.frames[1:]
         runs: dict[str, list[np.ndarray]] = {
             "flashvid-rt": model_run(model, clip.keyframe, later),
-            "flow-mask (DIS warp of the keyframe mask)": flow_mask_run(clip.keyframe, later),
+            FLOW_MASK: flow_mask_run(clip.keyframe, later),
             "ablation: FCM knocked out": model_run(model, clip.keyframe, later, transform=knock_out_fcm(model)),
         }
         if without_prior is not None:
@@ -135,7 +136,7 @@ def evaluate_outside(
         out[clip.name] = row
         log(
             f"{clip.name}: flashvid-rt IoU {row['flashvid-rt']['mediapipe']:.3f} / {row['flashvid-rt']['deeplab']:.3f}"
-            f", flow-mask {row['flow-mask (DIS warp of the keyframe mask)']['mediapipe']:.3f}"
+            f", flow-mask {row[FLOW_MASK]['mediapipe']:.3f}"
         )
     return out
 

@@ -37,7 +37,7 @@ from flashvid.keyframe.prior import srgb_to_linear
 from flashvid.network.interface import MattingModel
 from flashvid.training.data.people import someone_else
 from flashvid.training.data.synth import FlashLight, render_flash
-from flashvid.training.evaluate import backward_flow
+from flashvid.training.evaluate import FLOW_MASK, backward_flow
 from flashvid.training.run import run_frames
 
 
@@ -176,7 +176,7 @@ def evaluate_real(
         later, refs = list(clip.frames[1:]), list(clip.reference[1:])
         score("keyframe mask (frame 0)", [kf.mask.astype(np.float32)], [clip.reference[0]])
         both("flashvid-rt", kf, later, refs)
-        score("flow-mask (DIS warp of the keyframe mask)", flow_mask_run(kf, later), refs)
+        score(FLOW_MASK, flow_mask_run(kf, later), refs)
         score("still-mask (keyframe mask held still)", [kf.mask.astype(np.float32)] * len(later), refs)
         both("no-flash frame beside the keyframe", kf, [clip.frames[0]], [clip.reference[0]])
         if ablations:
@@ -191,7 +191,7 @@ def evaluate_real(
                 ablated.append(("other subject's keyframe", kfs[j], {}))
             for name, key, kw in ablated:
                 both(f"ablation: {name}", key, later, refs, **kw)
-        flow_row = rows["flow-mask (DIS warp of the keyframe mask)"][-1][0]
+        flow_row = rows[FLOW_MASK][-1][0]
         log(f"{clip.name}: flashvid-rt IoU {rows['flashvid-rt'][-1][0]:.3f}, flow-mask {flow_row:.3f}")
     return {
         name: {

@@ -43,12 +43,15 @@ def real_table(
 
 
 def composite_table(
-    cfg: TrainConfig, ckpt: str | os.PathLike[str], baselines: bool = True
+    cfg: TrainConfig,
+    ckpt: str | os.PathLike[str],
+    baselines: bool = True,
+    per_clip: dict[str, dict[str, float]] | None = None,
 ) -> tuple[dict[str, dict[str, dict[str, float]]], int]:
     """The model as the app runs it (the subject check per `defaults.SUBJECT_CHECK`) and with the check the other
     way, beside the flow-warped keyframe mask and closed-form matting, on clips built from held-apart
-    foregrounds; returns (table, number of clips)."""
-    from flashvid.training.evaluate import closed_form_alphas, evaluate, flow_mask_alphas, model_alphas
+    foregrounds; returns (table, number of clips). `per_clip` receives each clip's SAD (`evaluate`)."""
+    from flashvid.training.evaluate import FLOW_MASK, closed_form_alphas, evaluate, flow_mask_alphas, model_alphas
     from flashvid.training.train import load_sources, validation_backgrounds, validation_clips
 
     model = _model_with_gate(cfg, ckpt)
@@ -61,9 +64,9 @@ def composite_table(
         other = f"{cfg['model']}, subject check off" if check else f"{cfg['model']} + subject check"
         methods[other] = lambda c: model_alphas(model, c, not check)
     if baselines:
-        methods["flow-mask (DIS warp of the keyframe mask)"] = flow_mask_alphas
+        methods[FLOW_MASK] = flow_mask_alphas
         methods["closed-form (pymatting, warped trimap)"] = closed_form_alphas
-    return evaluate(methods, clips), len(clips)
+    return evaluate(methods, clips, per_clip), len(clips)
 
 
 def outside_table(

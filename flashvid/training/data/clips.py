@@ -341,6 +341,30 @@ def follow_subject(masks: list[np.ndarray], margin_frac: float = 0.06) -> list[n
     return out
 
 
+def camera_path(h: int, w: int, size: int, count: int, rng: np.random.Generator, amount: float) -> list[np.ndarray]:
+    """`count` 2 x 3 affine maps from an H x W frame to a `size` square, one per frame of a clip.
+
+    `amount` 0: one crop for all, the short side scaled to 1-1.3x `size` (a still camera). `amount` 1: the first
+    view's scale is 0.8-2.2x that (people from far to close; below 1x the frame's edges are mirrored in), and
+    over the clip the view zooms by up to +-25 % and pans by up to a quarter of the square (a handheld or
+    zooming camera); the path is linear in time."""
+    base = size / min(h, w)
+    zoom0 = rng.uniform(1.0, 1.3) * (float(np.exp(rng.uniform(np.log(0.8), np.log(2.2)))) if amount > 0 else 1.0)
+    zoom1 = zoom0 * (1.0 + amount * rng.uniform(-0.25, 0.25))
+    # centre of the first view, in frame pixels, anywhere the square fits (or the frame's centre when it does not)
+    half0 = size / (2 * base * zoom0)
+    cx0 = rng.uniform(min(half0, w / 2), max(w - half0, w / 2))
+    cy0 = rng.uniform(min(half0, h / 2), max(h - half0, h / 2))
+    pan = amount * rng.uniform(-0.25, 0.25, size=2) * size / (base * zoom0)
+    views = []
+    for t in range(count):
+        f = t / max(1, count - 1)
+        s = base * (zoom0 + (zoom1 - zoom0) * f)
+        cx, cy = cx0 + pan[0] * f, cy0 + pan[1] * f
+        views.append(np.array([[s, 0.0, size / 2 - s * cx], [0.0, s, size / 2 - s * cy]], np.float64))
+    return views
+
+
 def clip_from_video(
     video: np.ndarray,
     masks: np.ndarray,
@@ -350,27 +374,30 @@ def clip_from_video(
     frames: int = 3,
     trimap: str = "gt",
     light: FlashLight | None = None,
+    camera: float = 0.0,
 ) -> Clip:
     """A clip from real footage of a person with pseudo-label masks (N x H x W x 3 uint8, N x H x W float 0..1):
     a random keyframe index, its flash rendered physically (the masked person near, the rest at `d_ratio` times
     the distance; the no-flash frame's colours stand in for the albedo), then `frames` later frames 1-4 frames
-    apart, all cropped to one random `size` square (after scaling the short side to 1-1.3x `size`)."""
+    apart, cropped to a `size` square: one random crop (the short side scaled to 1-1.3x `size`), or with
+    `camera` > 0 a camera that moves, zooms and frames the people at several sizes (`camera_path`)."""
     n = len(video)
     step = int(rng.integers(1, 5))
     k = int(rng.integers(0, max(1, n - step * frames)))
     idx = [min(n - 1, k + step * t) for t in range(frames + 1)]
     h, w = video.shape[1:3]
-    s = size * rng.uniform(1.0, 1.3) / min(h, w)
-    nh, nw = max(size, round(h * s)), max(size, round(w * s))
-    y0, x0 = int(rng.integers(0, nh - size + 1)), int(rng.integers(0, nw - size + 1))
     flip = rng.random() < 0.5
+    views = camera_path(h, w, size, frames + 1, rng, camera)
 
-    def crop(x: np.ndarray) -> np.ndarray:
-        x = cv2.resize(x, (nw, nh), interpolation=cv2.INTER_AREA)[y0 : y0 + size, x0 : x0 + size]
+    def crop(x: np.ndarray, view: np.ndarray) -> np.ndarray:
+        interp = cv2.INTER_AREA if view[0, 0] < 1 else cv2.INTER_LINEAR
+        x = cv2.warpAffine(x, view, (size, size), flags=interp, borderMode=cv2.BORDER_REFLECT101)
         return np.ascontiguousarray(x[:, ::-1] if flip else x)
 
-    imgs = [crop(video[i]) for i in idx]
-    alphas = follow_subject([np.clip(crop(masks[i].astype(np.float32)), 0, 1) for i in idx])
+    imgs = [crop(video[i], v) for i, v in zip(idx, views, strict=True)]
+    alphas = follow_subject(
+        [np.clip(crop(masks[i].astype(np.float32), v), 0, 1) for i, v in zip(idx, views, strict=True)]
+    )
     light = light or FlashLight.random(rng)
     albedo = srgb_to_linear(imgs[0]) / max(light.exposure_n, 1e-3)
     flash = render_flash(albedo, alphas[0], albedo, light, rng)

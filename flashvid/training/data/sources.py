@@ -216,20 +216,43 @@ def read_backgrounds(spec: dict, names: bool = False) -> list:
 class PeopleVideo:
     """A real clip of a person with person-segmenter pseudo-labels, decoded lazily in the process that uses it
     (so a data worker receives a path, not hundreds of megabytes). `load()` -> (frames N x H x W x 3 uint8,
-    masks N x H x W float32 0..1), frames scaled to at most `max_side`."""
+    masks N x H x W float32 0..1), frames scaled to at most `max_side`.
 
-    def __init__(self, path: str | os.PathLike[str], max_side: int = 480) -> None:
+    The labels are MediaPipe's selfie segmenter, made for people close to the camera. With `agree_with` (a
+    DeepLabV3 .tflite, `training.references.DeepLabPerson`) they are where both agree: the least of MediaPipe's
+    probability and DeepLab's person class softened by 2 px. Wide shots need it: there the selfie segmenter takes
+    desks, a car or an empty floor for people, and DeepLab does not.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], max_side: int = 480, agree_with: str | None = None) -> None:
         self.path, self.max_side, self.name = Path(path), max_side, Path(path).stem
+        self.agree_with = agree_with
         self._data: tuple[np.ndarray, np.ndarray] | None = None
 
     def __getstate__(self) -> dict:
-        return {"path": self.path, "max_side": self.max_side, "name": self.name, "_data": None}
+        return {
+            "path": self.path,
+            "max_side": self.max_side,
+            "name": self.name,
+            "agree_with": self.agree_with,
+            "_data": None,
+        }
+
+    def _labels(self, frames: list[np.ndarray]) -> np.ndarray:
+        from flashvid.keyframe.person import PersonSegmenter
+
+        seg = PersonSegmenter(threads=1)
+        masks = np.stack([seg(f) for f in frames])
+        if self.agree_with:
+            from flashvid.training.references import DeepLabPerson
+
+            deeplab = DeepLabPerson(self.agree_with, threads=1)
+            other = np.stack([cv2.GaussianBlur(deeplab(f), (0, 0), 2.0) for f in frames])
+            masks = np.minimum(masks, other)
+        return masks
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         if self._data is None:
-            from flashvid.keyframe.person import PersonSegmenter
-
-            seg = PersonSegmenter(threads=1)
             frames = []
             cap = cv2.VideoCapture(str(self.path))  # OpenCV, as `video_frames`: training needs no PyAV
             while True:
@@ -243,10 +266,12 @@ class PeopleVideo:
             s = min(1.0, self.max_side / max(frames[0].shape[:2]))
             if s < 1:
                 frames = [cv2.resize(f, (0, 0), fx=s, fy=s, interpolation=cv2.INTER_AREA) for f in frames]
-            self._data = (np.stack(frames), np.stack([seg(f) for f in frames]))
+            self._data = (np.stack(frames), self._labels(frames))
         return self._data
 
 
 def read_people_videos(spec: dict) -> list[PeopleVideo]:
-    """``{"kind": "people-videos", "path": DIR, "glob": "asl_*.mkv"}``: clips of people for pseudo-labelled training."""
-    return [PeopleVideo(p, spec.get("max_side", 480)) for p in sorted(Path(spec["path"]).glob(spec.get("glob", "*")))]
+    """``{"kind": "people-videos", "path": DIR, "glob": "asl_*.mkv"}``: clips of people for pseudo-labelled training
+    (``"agree_with": DEEPLAB.tflite`` for labels two segmenters agree on, `PeopleVideo`)."""
+    found = sorted(Path(spec["path"]).glob(spec.get("glob", "*")))
+    return [PeopleVideo(p, spec.get("max_side", 480), spec.get("agree_with")) for p in found]
