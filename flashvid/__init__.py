@@ -27,6 +27,7 @@ _LAZY = {
     "FlashMatter": "flashvid.matter",
     "Keyframe": "flashvid.keyframe",
     "make_keyframe": "flashvid.keyframe",
+    "keyframe_from_clicks": "flashvid.keyframe",
     "build_model": "flashvid.network",
     "matte_many": "flashvid.batch",
 }
@@ -34,7 +35,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from flashvid.api import make_compositor, make_matter, matte_video, open_keyframe
     from flashvid.batch import matte_many
-    from flashvid.keyframe import Keyframe, make_keyframe
+    from flashvid.keyframe import Keyframe, keyframe_from_clicks, make_keyframe
     from flashvid.matter import FlashMatter
     from flashvid.network import build_model
 
@@ -54,6 +55,7 @@ __all__ = [
     "Keyframe",
     "__version__",
     "build_model",
+    "keyframe_from_clicks",
     "make_compositor",
     "make_keyframe",
     "make_matter",

@@ -117,6 +117,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.fps_label, self.engine_label, self.keyframe_button = top.fps_label, top.engine_label, top.keyframe_button
         top.open_button.clicked.connect(self.open_selected)
         top.keyframe_button.clicked.connect(self.open_wizard)
+        top.frame_key_button.clicked.connect(self.key_this_frame)
         top.open_kf.clicked.connect(lambda: self.open_keyframe())
         top.save_kf.clicked.connect(lambda: self.save_keyframe())
         top.view_box.currentTextChanged.connect(self.preview.set_view)

@@ -3,9 +3,14 @@
 Before / after shows the camera's own picture left of a divider and the composite right of it; dragging on the
 preview moves the divider. Mirror flips what is shown (a streamer sees themselves as in a mirror); outputs
 (recording, virtual camera, stream) are never mirrored. Before a keyframe exists the raw source is shown.
+
+Picking (`start_picking`): the preview holds one frame still and takes clicks on it, a left click on the subject
+and a right click on what is not, for a keyframe without a flash; Enter hands the clicks over, Esc cancels.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt
@@ -63,6 +68,62 @@ class PreviewWidget(QWidget):
         self.painted = 0
         self.hint = "open a source (a camera or a video file), or drop a file here"
         self._target = QRectF()
+        self.picking: np.ndarray | None = None  # the frame held still while clicks are taken on it
+        self.picks: list[tuple[float, float, int]] = []  # (x, y) in the frame's pixels, 1 subject / 0 not
+        self._picked: Callable[[list[tuple[float, float]], list[int]], None] | None = None
+        self._cancelled: Callable[[], None] | None = None
+
+    PICK_HINT = "click the subject (right-click: not the subject) - Enter: key this frame - Esc: cancel"
+
+    def start_picking(
+        self,
+        frame: np.ndarray,
+        picked: Callable[[list[tuple[float, float]], list[int]], None],
+        cancelled: Callable[[], None] | None = None,
+    ) -> None:
+        """Hold `frame` (H x W x 3 uint8) still and take clicks on it; Enter calls `picked(points, labels)` (at
+        least one click on the subject), Esc calls `cancelled()`. Frames that arrive meanwhile are kept, not
+        shown."""
+        self.picking, self.picks = frame, []
+        self._picked, self._cancelled = picked, cancelled
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocus()
+        self._render()
+        self.update()
+
+    def stop_picking(self) -> None:
+        self.picking, self.picks, self._picked, self._cancelled = None, [], None, None
+        self._render()
+        self.update()
+
+    def frame_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """A widget position -> (x, y) in the held frame's pixels (the mirror undone), None off the picture."""
+        if self.picking is None or self._target.width() <= 0:
+            return None
+        h, w = self.picking.shape[:2]
+        u = (x - self._target.left()) / self._target.width()
+        v = (y - self._target.top()) / self._target.height()
+        if not (0.0 <= u < 1.0 and 0.0 <= v < 1.0):
+            return None
+        fx = u * w
+        return (w - fx if self.mirror else fx), v * h
+
+    def keyPressEvent(self, event) -> None:
+        if self.picking is None:
+            super().keyPressEvent(event)
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and any(v == 1 for *_, v in self.picks):
+            picks, picked = self.picks, self._picked
+            self.stop_picking()
+            if picked is not None:
+                picked([(x, y) for x, y, _ in picks], [v for *_, v in picks])
+        elif event.key() == Qt.Key.Key_Escape:
+            cancelled = self._cancelled
+            self.stop_picking()
+            if cancelled is not None:
+                cancelled()
+        else:
+            super().keyPressEvent(event)
 
     def set_view(self, view: str) -> None:
         self.view = view
@@ -76,13 +137,15 @@ class PreviewWidget(QWidget):
 
     def show_frame(self, frame: SinkFrame) -> None:
         self.frame, self.raw = frame, None
-        self._render()
-        self.update()
+        if self.picking is None:
+            self._render()
+            self.update()
 
     def show_raw(self, rgb: np.ndarray) -> None:
         self.frame, self.raw = None, rgb
-        self._render()
-        self.update()
+        if self.picking is None:
+            self._render()
+            self.update()
 
     #: the background is transparent: the composite shows the cut-out over a checkerboard (not over black)
     transparent = False
@@ -98,6 +161,8 @@ class PreviewWidget(QWidget):
 
     def rendered(self) -> np.ndarray | None:
         """What the preview shows now, H x W x 3 uint8 (before scaling to the widget)."""
+        if self.picking is not None:
+            return self._flip(self.picking)
         f = self.frame
         if f is None:
             return None if self.raw is None else self._flip(self.raw)
@@ -129,10 +194,16 @@ class PreviewWidget(QWidget):
             self.update()
 
     def mousePressEvent(self, event) -> None:
+        if self.picking is not None:
+            at = self.frame_point(event.position().x(), event.position().y())
+            if at is not None:
+                self.picks.append((at[0], at[1], 0 if event.button() == Qt.MouseButton.RightButton else 1))
+                self.update()
+            return
         self._set_split(event.position().x())
 
     def mouseMoveEvent(self, event) -> None:
-        if event.buttons():
+        if event.buttons() and self.picking is None:
             self._set_split(event.position().x())
 
     def paintEvent(self, event) -> None:
@@ -146,7 +217,9 @@ class PreviewWidget(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(self._target, self.image)
             self.painted += 1
-            if self.view == "before / after" and self.frame is not None:
+            if self.picking is not None:
+                self._paint_picks(p, s)
+            elif self.view == "before / after" and self.frame is not None:
                 x = self._target.left() + self.split * w
                 p.setPen(QPen(QColor(255, 255, 255), 2))
                 p.drawLine(int(x), int(self._target.top()), int(x), int(self._target.bottom()))
@@ -157,3 +230,18 @@ class PreviewWidget(QWidget):
             p.setPen(QColor(200, 200, 200))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
         p.end()
+
+    def _paint_picks(self, p: QPainter, scale: float) -> None:
+        """The clicks taken so far (green: subject, red: not) and what to do, over the held frame."""
+        assert self.picking is not None
+        w = self.picking.shape[1]
+        for x, y, v in self.picks:
+            sx = self._target.left() + (w - x if self.mirror else x) * scale
+            sy = self._target.top() + y * scale
+            p.setPen(QPen(QColor(255, 255, 255), 2))
+            p.setBrush(QColor(40, 200, 90) if v == 1 else QColor(230, 60, 60))
+            p.drawEllipse(int(sx) - 6, int(sy) - 6, 12, 12)
+        band = QRectF(self._target.left(), self._target.top(), self._target.width(), 26)
+        p.fillRect(band, QColor(0, 0, 0, 170))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.PICK_HINT)

@@ -27,6 +27,7 @@ class Shortcut:
 
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(Qt.Key.Key_K, "K", "open_wizard", "take a keyframe (the wizard)"),
+    Shortcut(Qt.Key.Key_F, "F", "key_this_frame", "no flash: key this frame by clicking the subject, then Enter"),
     Shortcut(Qt.Key.Key_R, "R", "toggle_record_key", "start / stop recording"),
     Shortcut(Qt.Key.Key_V, "V", "next_view", "next view: composite, alpha, before / after"),
     Shortcut(Qt.Key.Key_Space, "Space", "toggle_pause", "pause / play (a file keeps its position)"),

@@ -17,11 +17,19 @@ def cmd_keyframe(args: argparse.Namespace) -> int:
     from flashvid.keyframe.files import check_keyframe_outputs, write_keyframe_set
 
     out = Path(args.out)
-    if args.from_video and (args.flash or args.noflash):
-        raise FlashvidError("give either --from-video CLIP or --flash F --noflash N, not both")
-    if not args.from_video and not (args.flash and args.noflash):
-        raise FlashvidError("give --flash F and --noflash N (a flash pair), or --from-video CLIP (a flash burst in it)")
-    inputs = [p for p in (args.flash, args.noflash, args.from_video) if p]
+    sources = [bool(args.flash or args.noflash), bool(args.from_video), bool(args.frame)]
+    if sum(sources) > 1:
+        raise FlashvidError("give one of --flash F --noflash N, --from-video CLIP or --frame IMG --point X,Y")
+    if args.frame and not args.point:
+        raise FlashvidError(f"{args.frame}: --frame needs --point X,Y on the subject (once or more)")
+    if (args.point or args.not_point) and not args.frame:
+        raise FlashvidError("--point and --not are clicks on a --frame IMG (a keyframe without a flash)")
+    if not args.from_video and not args.frame and not (args.flash and args.noflash):
+        raise FlashvidError(
+            "give --flash F and --noflash N (a flash pair), --from-video CLIP (a flash burst in it), "
+            "or --frame IMG --point X,Y (no flash: click the subject)"
+        )
+    inputs = [p for p in (args.flash, args.noflash, args.from_video, args.frame) if p]
     check_keyframe_outputs(out, inputs, overwrite=args.overwrite)  # before any work
     settings: dict[str, Any] = dict(
         estimator=args.estimator,
@@ -34,7 +42,22 @@ def cmd_keyframe(args: argparse.Namespace) -> int:
         negative_points=args.negative_points,
         accept_weak_flash=args.accept_weak_flash,
     )
-    if args.from_video:
+    if args.frame:
+        from flashvid.keyframe import keyframe_from_clicks
+
+        points = list(args.point) + list(args.not_point or [])
+        labels = [1] * len(args.point) + [0] * len(args.not_point or [])
+        kf = keyframe_from_clicks(
+            read_image(args.frame),
+            points,
+            labels,
+            band=args.band,
+            sam_checkpoint=settings["sam_checkpoint"],
+            sam_type=args.sam_type,
+            device=args.device,
+            name=str(args.frame),
+        )
+    elif args.from_video:
         from flashvid.api import keyframe_from_video
 
         kf, found = keyframe_from_video(args.from_video, **settings)
@@ -48,13 +71,25 @@ def cmd_keyframe(args: argparse.Namespace) -> int:
         )
     write_keyframe_set(kf, out, inputs, overwrite=args.overwrite)
     s = kf.summary()
+    head = f"{out}: subject {s['area_pct']:.1f} % of {kf.size[0]}x{kf.size[1]}, {s['points']} points"
+    if kf.settings.get("no_flash"):
+        print(f"{head}; no flash (picked by clicks); {kf.settings['segmenter']}, band {kf.settings['band']} px")
+        return 0
     contrast = s["ratio_in"] / max(s["ratio_out"], 1e-6)
     print(
-        f"{out}: subject {s['area_pct']:.1f} % of {kf.size[0]}x{kf.size[1]}, {s['points']} points, mean ratio "
-        f"{s['ratio_in']:.2f} inside vs {s['ratio_out']:.2f} outside ({contrast:.1f}x); "
+        f"{head}, mean ratio {s['ratio_in']:.2f} inside vs {s['ratio_out']:.2f} outside ({contrast:.1f}x); "
         f"{kf.settings['segmenter']}, {kf.settings['estimator']} ratio, band {kf.settings['band']} px"
     )
     return 0
+
+
+def point(text: str) -> tuple[float, float]:
+    """``X,Y`` in pixels -> (x, y)."""
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a point as X,Y in pixels, e.g. 320,200") from None
+    return x, y
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
@@ -108,6 +143,14 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
     p.add_argument("--flash", help="the flash-lit frame (PNG/JPEG)")
     p.add_argument("--noflash", help="the no-flash frame taken right beside it")
     p.add_argument("--from-video", help="instead: find a flash burst (torch / screen flash) in this clip")
+    p.add_argument("--frame", help="instead, without a flash: this frame (PNG/JPEG), with --point on the subject")
+    p.add_argument(
+        "--point", type=point, action="append", default=[], metavar="X,Y", help="(with --frame) a click on the subject"
+    )
+    p.add_argument(
+        "--not", dest="not_point", type=point, action="append", default=[], metavar="X,Y",
+        help="(with --frame) a click on something that is not the subject",
+    )  # fmt: skip
     p.add_argument("--out", required=True, help="keyframe file to write (.flashkey); PNGs are written beside it")
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing keyframe set (once the new one is complete)"

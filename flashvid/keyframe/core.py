@@ -71,6 +71,12 @@ class Keyframe:
         """(width, height) in pixels."""
         return self.flash.shape[1], self.flash.shape[0]
 
+    @property
+    def light(self) -> np.ndarray | None:
+        """The flash ratio map where the keyframe had a flash, else None (`keyframe_from_clicks`: its ratio map is a
+        map of the clicks, no evidence of where the subject's edge is)."""
+        return None if self.settings.get("no_flash") else self.ratio
+
     def trimap_onehot(self) -> np.ndarray:
         """3 x H x W float32 one-hot trimap in the order (bg, unknown, fg)."""
         return trimap_onehot(self.trimap)
@@ -84,7 +90,7 @@ class Keyframe:
             self.points,
             self.labels,
             self.mask,
-            make_trimap(self.mask, band, self.ratio),
+            make_trimap(self.mask, band, self.light),
             {**self.settings, "band": int(band)},
         )
 
@@ -120,7 +126,7 @@ class Keyframe:
             all_pts,
             all_lab,
             mask,
-            make_trimap(mask, band, ratio),
+            make_trimap(mask, band, None if self.settings.get("no_flash") else ratio),
             _with_edit(self.settings, {"points": [[float(x), float(y), int(v)] for (x, y), v in zip(pts, lab)]}),
         )
 
@@ -150,11 +156,12 @@ class Keyframe:
         edits = list(self.settings.get("edits", []))
         sam: dict[str, Any] = {"sam_checkpoint": sam_checkpoint, "sam_type": sam_type, "device": device}
         new_band = band if band is not None else (int(self.settings.get("band", 0)) or None)
-        if threshold is None or threshold == self.settings.get("threshold"):
+        if threshold is None or threshold == self.settings.get("threshold") or self.settings.get("no_flash"):
+            # (a keyframe without a flash, `keyframe_from_clicks`, has no ratio threshold to change)
             # the mask (with its point edits) stands: only the trimap is remade, then the strokes repainted
             kf = replace(
                 self,
-                trimap=make_trimap(self.mask, new_band, self.ratio),
+                trimap=make_trimap(self.mask, new_band, self.light),
                 settings={**self.settings, "band": new_band or 0, "edits": [e for e in edits if "points" in e]},
             )
             edits = [e for e in edits if "strokes" in e]

@@ -121,6 +121,7 @@ class PersonFlashSegmenter:
         far_ratio: float = 0.12,
         sure_person: float = 0.95,
         near_ratio: float = 0.6,
+        cue: str = "the flash",
     ) -> None:
         from flashvid.keyframe.segment import GrabCutSegmenter
 
@@ -128,6 +129,7 @@ class PersonFlashSegmenter:
         self.fallback = fallback or GrabCutSegmenter()
         self.min_inside, self.keep_ratio = min_inside, keep_ratio
         self.far_ratio, self.sure_person, self.near_ratio = far_ratio, sure_person, near_ratio
+        self.cue = cue  # what picked the subject, in `last_choice` ("the clicks" for a keyframe without a flash)
         self.last_choice = ""
         self.last_probability: np.ndarray | None = None
 
@@ -161,7 +163,7 @@ class PersonFlashSegmenter:
             people.append((i, float(ratio[comp].mean()), int((hit_ids == i).sum())))
         hits = sum(k for _, _, k in people)
         if not people or not len(pos) or hits / len(pos) < self.min_inside:
-            self.last_choice = f"{self._fallback_name()} (no person under the flash)"
+            self.last_choice = f"{self._fallback_name()} (no person under {self.cue})"
             return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
         neg = np.asarray(points, np.float32).reshape(-1, 2)[np.asarray(labels).reshape(-1) == 0]
         vetoed = (
@@ -181,7 +183,7 @@ class PersonFlashSegmenter:
         best = max(r for _, r in lit)
         keep = [i for i, r in lit if r >= self.keep_ratio * best]
         found = f"{len(keep)} of {len(people)} people" if len(people) > 1 else "1 person"
-        self.last_choice = f"the person segmenter ({self.person.name}) and the flash: {found}"
+        self.last_choice = f"the person segmenter ({self.person.name}) and {self.cue}: {found}"
         mask = np.isin(cc, keep)
         # the flash vetoes what the person segmenter merged from the far room (a bright ledge, a poster): parts the
         # flash left unlit (ratio below `far_ratio`) that are not confidently a person are cut, and only the parts

@@ -1,4 +1,5 @@
-"""The keyframe: the wizard, opening and saving keyframe files, remaking one when band or threshold change."""
+"""The keyframe: the wizard, a keyframe from this frame by clicks (no flash), opening and saving keyframe files,
+remaking one when band or threshold change."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flashvid.ui.wizard import KeyframeWizard
 from PyQt6.QtWidgets import QFileDialog
 
 from flashvid.errors import FlashvidError
-from flashvid.keyframe import Keyframe
+from flashvid.keyframe import Keyframe, keyframe_from_clicks
 from flashvid.video.sources import VideoFile, Webcam
 
 log = logging.getLogger("flashvid.ui")
@@ -36,13 +37,36 @@ class KeyframeActions(WindowBase):
         self.wizard = wizard
         return wizard
 
+    def key_this_frame(self) -> None:
+        """A keyframe without a flash: the preview holds the current frame still, the user clicks the subject
+        (right-click: what is not) and presses Enter; the person segmenter (or GrabCut) finds the subject on a
+        worker thread. Also how to mend a matte that drifted: key again from the frame in front of you."""
+        frame = self.current_frame() if self.source is not None else None
+        if frame is None:
+            self.error("open a source first: a keyframe by clicks is taken on its current frame")
+            return
+        band = self.band.value() or None
+
+        def picked(points: list[tuple[float, float]], labels: list[int]) -> None:
+            self.tasks.submit(
+                "keyframe",
+                "keying this frame",
+                lambda: keyframe_from_clicks(frame, points, labels, band=band, name="this frame"),
+                self.set_keyframe,
+                lambda exc: self.error(str(exc)),
+            )
+
+        self.preview.start_picking(frame, picked, lambda: self.say("keyframe by clicks cancelled", 3000))
+        self.say("click the subject, then Enter (Esc cancels)", 8000)
+
     def set_keyframe(self, kf: Keyframe | None, remember: bool = True) -> None:
         """Use `kf` from now on: the matter encodes it on a worker thread (built first if there is none yet)."""
         if kf is None:
             return
         self.keyframe = kf
         s = kf.summary()
-        self.say(f"keyframe set: subject {s['area_pct']:.0f} % of the frame, {s['points']} points")
+        how = ", no flash (clicks)" if kf.settings.get("no_flash") else ""
+        self.say(f"keyframe set: subject {s['area_pct']:.0f} % of the frame, {s['points']} points{how}")
         self._check_keyframe_fits()
         if remember:
             target = self._store_dir() / "last.flashkey"

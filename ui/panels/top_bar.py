@@ -16,6 +16,10 @@ class TopBar(QWidget):
         self.open_button.setToolTip("Open the camera or video file chosen on the left")
         self.keyframe_button = QPushButton("Keyframe... (K)")
         self.keyframe_button.setToolTip("Take the flash keyframe that tells the network who the subject is")
+        self.frame_key_button = QPushButton("Key frame (F)")
+        self.frame_key_button.setToolTip(
+            "No flash at hand, or the matte drifted: click the subject on the frame shown, then press Enter"
+        )
         self.open_kf = QPushButton("Open keyframe")
         self.open_kf.setToolTip("Use a keyframe saved earlier (.flashkey)")
         self.save_kf = QPushButton("Save keyframe")
@@ -31,7 +35,14 @@ class TopBar(QWidget):
         self.engine_label = QLabel("")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.source_box, self.open_button, self.keyframe_button, self.open_kf, self.save_kf):
+        for w in (
+            self.source_box,
+            self.open_button,
+            self.keyframe_button,
+            self.frame_key_button,
+            self.open_kf,
+            self.save_kf,
+        ):
             row.addWidget(w)
         row.addWidget(QLabel("view"))
         row.addWidget(self.view_box)
