@@ -158,7 +158,7 @@ class FlashMatter:
             )
         flash = to_tensor(keyframe.flash, self.device)
         tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
-        noflash = to_tensor(keyframe.noflash, self.device) if self.subject_check else None
+        noflash = to_tensor(keyframe.noflash, self.device)  # the subject check and the still background read it
         if self.runner is None:
             self.runner = self._engine.build(self.model, flash, self.precision, self.device)
         self._keyframe = KeyframeTensors(tuple(self.runner.encode_keyframe(flash, tri, noflash)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from flashvid.assets import segmenter_path
 
 
@@ -178,3 +179,52 @@ def test_a_subject_the_segmenter_does_not_see_keeps_the_networks_matte() -> None
     torch.testing.assert_close(alphas[0][inside], alphas[1][inside])
     assert float(alphas[1][inside].abs().sum()) > 0  # the comparison is not of empty mattes
 
+
+def test_unchanged_background_marks_only_what_still_looks_as_the_keyframe_saw_it() -> None:
+    """`unchanged_background`: 1 where the frame still shows the keyframe's sure background, 0 at the subject's
+    edge, where something new stands, and everywhere after a change of light (the check fails safe)."""
+    from flashvid.network.rt.person_prior import still_background, unchanged_background
+
+    g = torch.Generator().manual_seed(0)
+    noflash = 0.3 + 0.4 * torch.rand(1, 3, 96, 128, generator=g)  # a textured room
+    noflash = F.avg_pool2d(noflash, 5, 1, 2)
+    bg = torch.ones(1, 1, 96, 128)
+    bg[..., 20:96, 48:80] = 0.0  # the subject (and its band) is not sure background
+    still = still_background(noflash, bg)
+    same = unchanged_background(F.avg_pool2d(noflash, 4), still)[0, 0]
+    assert same.shape == (24, 32)
+    assert float(same[:, :8].min()) == 1.0 and float(same[:3].min()) == 1.0  # the room, as it was
+    assert float(same[6:, 12:20].max()) == 0.0  # where the subject stood (and a cell around it)
+    moved = noflash.clone()
+    moved[..., 0:32, 0:32] = 0.9  # a bright box now stands in the room
+    changed = unchanged_background(F.avg_pool2d(moved, 4), still)[0, 0]
+    assert float(changed[:7, :7].max()) == 0.0 and float(changed[12:, :8].min()) == 1.0
+    brighter = unchanged_background(F.avg_pool2d(noflash * 1.15, 4), still)[0, 0]
+    assert float(brighter.max()) == 0.0  # new light: nothing is taken for the old background
+
+
+def test_the_network_may_not_add_the_unchanged_room() -> None:
+    """With the keyframe's no-flash image given, flashvid-rt's allowed zone leaves out what still looks as the
+    keyframe's background did; without one (or when the room changed) the zone is as before."""
+    from flashvid.network import build_model
+
+    img = torch.from_numpy(_portrait(180, 320)).permute(2, 0, 1)[None].float() / 255
+    tri = torch.zeros(1, 3, 180, 320)
+    tri[:, 0] = 1.0
+    tri[:, 0, 30:, 120:200] = 0.0
+    tri[:, 2, 30:, 120:200] = 1.0
+    model = build_model("flashvid-rt").eval()
+    model.person = _FixedPeople()
+    zones = {}
+    with torch.inference_mode():
+        for name, noflash in (("given", img), ("none", None)):
+            kf = model.encode_keyframe(img, tri, noflash)
+            assert len(kf) == model.num_keyframe_tensors
+            _, pad = model._small(img)  # the frame at the internal size, padded to a multiple of 16
+            key = F.interpolate(kf[-2], size=pad.shape[2:], mode="bilinear")
+            _, keep = model._person_subject(pad, key, key, kf[-1])
+            zones[name] = keep[0, 0]
+    beside = (slice(60, 170), slice(110, 113))  # just beside the subject, inside the widened zone
+    assert float(zones["none"][beside].min()) > 0.9
+    assert float(zones["given"][beside].max()) < 0.1
+    assert float(zones["given"][60:, 130:190].min()) > 0.9  # the subject's own place stays allowed

@@ -121,7 +121,7 @@ def model_run(
     another one-hot trimap 3 x H x W given; with `subject_check` the keyframe's no-flash image goes in as it does
     in `FlashMatter`)."""
     tri = kf.trimap_onehot() if trimap_override is None else trimap_override
-    noflash = kf.noflash if subject_check else None
+    noflash = kf.noflash if subject_check or getattr(model, "gate", None) is None else None
     return run_frames(model, kf.flash, tri, frames, noflash=noflash, transform=transform)
 
 

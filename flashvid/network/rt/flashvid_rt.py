@@ -13,7 +13,14 @@ from flashvid.network.rt.fcm import CrossAttentionFCM
 from flashvid.network.rt.guided_filter import DeepGuidedFilter
 from flashvid.network.rt.heads import MattingHeads
 from flashvid.network.rt.mobilenet import MobileNetV2
-from flashvid.network.rt.person_prior import PersonPrior, connected, dilate, soft_above
+from flashvid.network.rt.person_prior import (
+    PersonPrior,
+    connected,
+    dilate,
+    soft_above,
+    still_background,
+    unchanged_background,
+)
 from flashvid.network.rt.subject_gate import SubjectGate
 
 
@@ -94,7 +101,8 @@ class FlashVidRT(nn.Module):
 
     @property
     def num_keyframe_tensors(self) -> int:
-        return (2 if self.fcm is not None else 1) + (1 if self.gate is not None else 0) + (1 if self.use_prior else 0)
+        n = (2 if self.fcm is not None else 1) + (1 if self.gate is not None else 0) + (1 if self.use_prior else 0)
+        return n + (1 if self.person is not None else 0)
 
     def ratio_for(self, height: int, width: int) -> float:
         r = self.downsample_ratio
@@ -118,7 +126,8 @@ class FlashVidRT(nn.Module):
         """-> (k, v) from the FCM (or (tri16,) without it), then with the subject gate the subject's descriptor
         [B,D] (`SubjectGate.descriptor_size`) from the `noflash` image (zeros without one: the gate stays open),
         then with the prior the keyframe's soft mask [B,1,h,w] at the internal resolution (fg + half the unknown
-        band)."""
+        band), then with the person prior the keyframe's sure background as it looked (`still_background`
+        [B,4,h/4,w/4] of the `noflash` image; marked nowhere without one)."""
         if not self.use_trimap:
             trimap_onehot = torch.zeros_like(trimap_onehot)
         soft = trimap_onehot[:, 2:3] + 0.5 * trimap_onehot[:, 1:2]
@@ -137,6 +146,10 @@ class FlashVidRT(nn.Module):
                 extra += (self.gate.describe(f3, F.avg_pool2d(img_n, 8), F.avg_pool2d(soft_pad, 8)),)
         if self.use_prior:
             extra += (soft_small,)
+        if self.person is not None:
+            _, sure_bg = self._small(trimap_onehot[:, 0:1])
+            _, img_n = self._small(flash if noflash is None else noflash)
+            extra += (still_background(img_n, sure_bg if noflash is not None else torch.zeros_like(sure_bg)),)
         if self.fcm is None:
             return (tri16, *extra)
         f4 = self._encode(img, tri)[3]
@@ -156,6 +169,7 @@ class FlashVidRT(nn.Module):
         fgr_small, fgr_residual, trimap_logits (at 1/8) and prior (what the decoder was given)."""
         n = self.num_keyframe_tensors
         keyframe, rec = list(args[:n]), list(args[n:])
+        still = keyframe.pop() if self.person is not None else None
         small, img = self._small(frame)
         f1, f2, f3, f4 = self._encode(img)[:4]
         guide = img
@@ -171,7 +185,8 @@ class FlashVidRT(nn.Module):
             valid = state[:, 1:2]
             prior = state[:, :1] * valid + key * (1.0 - valid)
             if self.person is not None:
-                subject, keep = self._person_subject(img, prior, key)
+                assert still is not None
+                subject, keep = self._person_subject(img, prior, key, still)
                 prior = torch.maximum(prior, subject)
             guide = torch.cat([img, prior], dim=1)
             f4 = f4 + self.prior_in(F.avg_pool2d(prior, 16))  # type: ignore[misc]
@@ -209,11 +224,12 @@ class FlashVidRT(nn.Module):
             small_out["prior"] = prior[:, :, :h, :w]
         return {"alpha": alpha, "fgr": fgr, "rec": rec_out, "trimap_logits": tri, **small_out}
 
-    def _person_subject(self, img: Tensor, prior: Tensor, key: Tensor) -> tuple[Tensor, Tensor]:
+    def _person_subject(self, img: Tensor, prior: Tensor, key: Tensor, still: Tensor) -> tuple[Tensor, Tensor]:
         """(the people connected to the prior or to the keyframe's mask, at the internal size [B,1,h,w]; where the
         matte may be: that, the prior and the keyframe's mask, widened by about 3 % of the frame). The keyframe's
         mask stays a seed and stays allowed, so a subject the matte lost is found again where the keyframe saw
-        them, person or not."""
+        them, person or not. `still` (`still_background`) takes out of the allowed zone what still looks as the
+        keyframe's sure background did."""
         assert self.person is not None
         person = self.person(img)
         person4, prior4, key4 = F.avg_pool2d(person, 4), F.avg_pool2d(prior, 4), F.avg_pool2d(key, 4)
@@ -229,6 +245,11 @@ class FlashVidRT(nn.Module):
             mode="bilinear",
             align_corners=False,
         )
+        # ... but not where the frame still shows the keyframe's background: the network may not add a shelf or a
+        # wall beside the subject that has not changed since the keyframe (a moving camera, new light, or anything
+        # that passes there changes the cells, and the subject's own region is the floor whatever this says)
+        moved = 1.0 - unchanged_background(F.avg_pool2d(img, 4), still)
+        keep = keep * F.interpolate(moved, size=size, mode="bilinear", align_corners=False)
         return subject, keep
 
     def forward(self, frame: Tensor, *args: Tensor) -> tuple[Tensor, ...]:
