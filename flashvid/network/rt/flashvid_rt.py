@@ -208,10 +208,10 @@ class FlashVidRT(nn.Module):
             rec_out.append(torch.cat([alpha_p, torch.ones_like(alpha_p)], dim=1).detach())
         h, w = small.shape[2:]
         alpha_s, fgr_s, hid = alpha_p[:, :, :h, :w], fgr_p[:, :, :h, :w], hid[:, :, :h, :w]
-        bounds = None
-        if core is not None and keep is not None:  # the same bounds at full size, on the filter's coefficients
-            bounds = (core[:, :, :h, :w], keep[:, :, :h, :w])
-        alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid, bounds)
+        alpha, fgr = self.refiner(frame, small, alpha_s, fgr_s, hid)
+        if core is not None and keep is not None:  # the same bounds at full size (the filter may stray inside)
+            bounds = F.interpolate(torch.cat([core, keep], 1)[:, :, :h, :w], size=frame.shape[2:], mode="bilinear")
+            alpha = torch.maximum(alpha * bounds[:, 1:2], bounds[:, 0:1])
         small_out = {"alpha_small": alpha_s, "fgr_small": fgr_s, "fgr_residual": fgr_res[:, :, :h, :w]}
         if self.gate is not None and kdesc is not None:  # the recurrent prior keeps the ungated matte
             where = alpha_p if prior is None else alpha_p * prior  # where the matte and its prior agree

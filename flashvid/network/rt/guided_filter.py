@@ -15,12 +15,7 @@ from torch import Tensor, nn
 
 class DeepGuidedFilter(nn.Module):
     """Forward: frame [B,3,H,W] 0..1, small [B,3,h,w] 0..1 (the frame at the internal resolution), alpha_small
-    [B,1,h,w], fgr_small [B,3,h,w], hid [B,C,h,w], optionally bounds (floor, allowed) [B,1,h,w] 0..1 each ->
-    (alpha [B,1,H,W] 0..1, fgr [B,3,H,W] 0..1).
-
-    With bounds, the full-size alpha is ``allowed * (1 - floor) * filtered + floor``: at least the floor, nothing
-    where nothing is allowed. They are applied to alpha's coefficients before the resize (the resize is linear),
-    so they cost nothing at full size."""
+    [B,1,h,w], fgr_small [B,3,h,w], hid [B,C,h,w] -> (alpha [B,1,H,W] 0..1, fgr [B,3,H,W] 0..1)."""
 
     def __init__(self, hid: int = 16, width: int = 16, radius: int = 1) -> None:
         super().__init__()
@@ -40,13 +35,7 @@ class DeepGuidedFilter(nn.Module):
         return F.avg_pool2d(x, k, stride=1, padding=self.radius, count_include_pad=False)
 
     def forward(
-        self,
-        frame: Tensor,
-        small: Tensor,
-        alpha_small: Tensor,
-        fgr_small: Tensor,
-        hid: Tensor,
-        bounds: tuple[Tensor, Tensor] | None = None,
+        self, frame: Tensor, small: Tensor, alpha_small: Tensor, fgr_small: Tensor, hid: Tensor
     ) -> tuple[Tensor, Tensor]:
         gx = torch.cat([small, small.mean(1, keepdim=True)], dim=1)
         gy = torch.cat([fgr_small, alpha_small], dim=1)
@@ -55,11 +44,6 @@ class DeepGuidedFilter(nn.Module):
         var = self._box(gx * gx) - mx * mx
         a = self.coef(torch.cat([cov, var, hid], dim=1))
         b = my - a * mx
-        if bounds is not None:
-            floor, allowed = bounds
-            scale = allowed * (1.0 - floor)
-            a = torch.cat([a[:, 0:3], a[:, 3:4] * scale], dim=1)
-            b = torch.cat([b[:, 0:3], b[:, 3:4] * scale + floor], dim=1)
         # full resolution: a and b resized separately (four channels each, which ONNX Runtime splits evenly over
         # its threads; measured 2 % faster at 720p than one eight-channel resize with its full-size slices), then
         # per channel a * guide + b (the foreground guided by its own colour channel, alpha by the grey level)
