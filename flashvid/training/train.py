@@ -340,12 +340,19 @@ def train(
     Under ``torchrun`` (several processes) each process is a rank of one DistributedDataParallel run
     (`flashvid.training.distributed`); rank 0's summary holds the validation history."""
     ranks, device = setup(device)
+    trainer: Trainer | None = None
     try:
         trainer = Trainer(cfg, out_dir, device=device, time_limit_min=time_limit_min, log=log, ranks=ranks)
         if resume:
             trainer.resume()
-        return trainer.run()
+        summary = trainer.run()
+        barrier(ranks)  # rank 0 may still be saving: every rank is done before the group goes
+        return summary
     finally:
+        # the DistributedDataParallel wrapper goes before its process group: destroyed the other way round (at
+        # exit), a rank's communication thread was once left joinable and the process aborted ("terminate called
+        # without an active exception", CI)
+        trainer = None
         teardown(ranks)
 
 

@@ -248,7 +248,10 @@ class FlashVidRT(nn.Module):
         # ... but not where the frame still shows the keyframe's background: the network may not add a shelf or a
         # wall beside the subject that has not changed since the keyframe (a moving camera, new light, or anything
         # that passes there changes the cells, and the subject's own region is the floor whatever this says)
-        moved = 1.0 - unchanged_background(F.avg_pool2d(img, 4), still)
+        img4 = F.avg_pool2d(img, 4)
+        if still.shape[2:] != img4.shape[2:]:  # frames of another size than the keyframe's: the same view, scaled
+            still = F.interpolate(still, size=img4.shape[2:], mode="bilinear", align_corners=False)
+        moved = 1.0 - unchanged_background(img4, still)
         keep = keep * F.interpolate(moved, size=size, mode="bilinear", align_corners=False)
         return subject, keep
 
