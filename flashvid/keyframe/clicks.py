@@ -21,12 +21,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from flashvid.errors import InputError
 from flashvid.imageio import to_rgb8
-from flashvid.keyframe.core import Keyframe, KeyframeError, make_segmenter, segmenter_name
+from flashvid.keyframe.core import Keyframe, KeyframeError, make_segmenter, mark_clicks, segmenter_name
 from flashvid.keyframe.segment import Segmenter
 from flashvid.keyframe.trimap import default_band, make_trimap
 
@@ -36,13 +35,8 @@ BACKGROUND = 0.2
 
 
 def click_map(shape: tuple[int, int], points: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """H x W float32: 1 in a disc (3 % of the long side) around each positive point, 0 around each negative one,
-    `BACKGROUND` elsewhere; the same discs `Keyframe.with_points` draws."""
-    out = np.full(shape, BACKGROUND, np.float32)
-    r = max(3, round(0.03 * max(shape)))
-    for (x, y), label in zip(points, labels, strict=True):
-        cv2.circle(out, (round(float(x)), round(float(y))), r, 1.0 if label == 1 else 0.0, -1)
-    return out
+    """H x W float32: `BACKGROUND` with the discs `Keyframe.with_points` draws (`mark_clicks`)."""
+    return mark_clicks(np.full(shape, BACKGROUND, np.float32), points, labels)
 
 
 def keyframe_from_clicks(

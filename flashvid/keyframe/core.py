@@ -110,10 +110,7 @@ class Keyframe:
         lab = np.asarray(labels, np.int32).reshape(-1)
         if len(pts) != len(lab):
             raise InputError(f"{len(pts)} points but {len(lab)} labels; give one label (1 or 0) per point")
-        ratio = self.ratio.copy()
-        r = max(3, round(0.03 * max(ratio.shape)))
-        for (x, y), label in zip(pts, lab, strict=True):
-            cv2.circle(ratio, (round(float(x)), round(float(y))), r, 1.0 if label == 1 else 0.0, -1)
+        ratio = mark_clicks(self.ratio.copy(), pts, lab)
         all_pts = np.vstack([self.points.reshape(-1, 2), pts]).astype(np.float32)
         all_lab = np.append(self.labels, lab).astype(np.int32)
         seg = make_segmenter(sam_checkpoint=sam_checkpoint, sam_type=sam_type, device=device)
@@ -300,6 +297,15 @@ def validate_arrays(kf: Keyframe) -> str:
 
 
 SEGMENTERS = ("auto", "person", "grabcut", "sam")
+
+
+def mark_clicks(ratio: np.ndarray, points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """`ratio` (H x W float32) with a disc (3 % of the long side) of 1 around each positive point and of 0 around
+    each negative one, drawn in place; returns it."""
+    r = max(3, round(0.03 * max(ratio.shape)))
+    for (x, y), label in zip(points, labels, strict=True):
+        cv2.circle(ratio, (round(float(x)), round(float(y))), r, 1.0 if label == 1 else 0.0, -1)
+    return ratio
 
 
 def make_segmenter(
