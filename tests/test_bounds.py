@@ -77,7 +77,9 @@ def test_a_flash_burst_is_found_with_two_frames_in_memory() -> None:
     finally:
         tracemalloc.stop()
     assert found.flash_index == 250 and found.noflash_index == 248
-    assert peak < 12 * 240 * 320 * 3  # a handful of frames, not the 400 of the take (92 MB)
+    # a handful of frames, not the 400 of the take (92 MB); 16, not 12: CI once peaked at 12.06 frames, the
+    # allocator's state depending on the tests that ran before
+    assert peak < 16 * 240 * 320 * 3
 
 
 def test_a_phone_photo_is_read_upright(tmp_path: Path) -> None:
