@@ -177,6 +177,9 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.record_button, self.record_label = outs.record_button, outs.record_label
         self.export_button = outs.export_button
         self.udp_url, self.virtualcam_box, self.udp_box = outs.udp_url, outs.virtualcam_box, outs.udp_box
+        self.microphone_box, self.microphone_device = outs.microphone_box, outs.microphone_device
+        self.microphone_box.toggled.connect(lambda _: self.microphone_changed())
+        self.microphone_device.editingFinished.connect(self.microphone_changed)
         self.record_button.toggled.connect(self.toggle_record)
         self.export_button.clicked.connect(lambda: self.export_file())
 
@@ -276,6 +279,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.save_settings()
         self._closing = True
         self.stop()
+        self.session.close_microphone()
         # an engine build or a keyframe remake still running would be cut off mid-computation at exit
         self.tasks.wait(120.0)
         app = QApplication.instance()
@@ -367,6 +371,8 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         next_step = "" if self.keyframe is not None else "; take a keyframe (K)"
         self.say(f"{self.source_label}: {source.width}x{source.height}{next_step}")
         self._check_keyframe_fits()
+        if isinstance(spec, int) and self.microphone_box.isChecked() and not self.session.microphone_open:
+            self.microphone_changed()  # a camera now: its microphone ready before the first take
         self.start()
 
     def current_frame(self) -> np.ndarray | None:

@@ -174,6 +174,11 @@ class PreviewWidget(QWidget):
             img = self._composite(f)
         return self._flip(img)
 
+    def needs_cutout(self) -> bool:
+        """Whether painting reads a frame's cut-out (transparent over the checkerboard, or the alpha view), so the
+        worker makes it before handing the frame over (`SinkFrame.make_cutout`)."""
+        return self.transparent or self.view == "alpha"
+
     def set_transparent(self, on: bool) -> None:
         self.transparent = on
         self._render()

@@ -22,13 +22,25 @@ from flashvid.errors import FlashvidError
 from flashvid.keyframe import Keyframe
 from flashvid.keyframe.core import SCENE_MATCH_MIN
 from flashvid.spec import CompositorSpec, MatterSpec
+from flashvid.video.audio import LiveAudio
 from flashvid.video.background import parse_background
 from flashvid.video.live import ConstantRate, Paced, SinkSet
+from flashvid.video.microphone import Microphone, MicTake
 from flashvid.video.sinks import Sink, make_sink, output_path
 from flashvid.video.sources import VideoFile, Webcam
 
 #: typed file suffix -> record / export format (the user's name decides, not a stale format box)
 SUFFIX_FORMAT = {".mp4": "mp4", ".m4v": "mp4", ".mov": "prores", ".webm": "webm"}
+
+
+def parse_microphone(text: str) -> tuple[str | None, str | None]:
+    """The microphone field: "" (the platform's default), a device ("hw:1"), or FORMAT:DEVICE ("alsa:hw:1",
+    "dshow:audio=USB Microphone", "lavfi:sine=frequency=440,arealtime") -> (format or None, device or None)."""
+    text = text.strip()
+    fmt, sep, device = text.partition(":")
+    if sep and fmt in ("alsa", "pulse", "oss", "jack", "avfoundation", "dshow", "lavfi"):
+        return fmt, device
+    return None, text or None
 
 
 def background_kind(spec: str) -> str:
@@ -92,6 +104,11 @@ class StudioSession:
         self.record_sink: Sink | None = None
         self.record_path: Path | None = None
         self.record_started = 0.0
+        #: a camera's takes carry the microphone's sound: None (off), or `parse_microphone`'s (format, device);
+        #: (None, None) is the platform's default microphone
+        self.microphone: tuple[str | None, str | None] | None = None
+        self.record_warning: str | None = None  # what the last start_recording could not do (no microphone)
+        self._mic: Microphone | None = None
 
     # ---------------------------------------------------------------------------------------------- source
 
@@ -173,17 +190,73 @@ class StudioSession:
             raise FlashvidError("open a source first")
         out = output_path(path, fmt)
         rate = getattr(self.source, "rate", self.source.fps)
-        # a file's own sound, from where play is now (a camera's take is silent: no microphone capture yet)
+        # a file's own sound, from where play is now; a camera's, from the microphone when it is on
         sound = self.source.path if isinstance(self.source, VideoFile) and self.source.has_audio else None
         offset = self.paced.position if sound is not None and self.paced is not None else self.position
-        self.recorder = make_sink(
-            fmt, out, self.source.width, self.source.height, rate, sound, audio_offset=offset if sound else 0.0
-        )
+        take = self._microphone_take(fmt)
+        try:
+            self.recorder = make_sink(
+                fmt,
+                out,
+                self.source.width,
+                self.source.height,
+                rate,
+                sound,
+                audio_offset=offset if sound else 0.0,
+                microphone=take,
+            )
+        except BaseException:
+            if take is not None:
+                take.close()
+            raise
         self.record_path = out
         self.record_started = time.monotonic()
-        self.record_sink = ConstantRate(self.recorder, float(rate))  # its own clock from 0, at the source's rate
+        on_start = None
+        audio = getattr(self.recorder, "audio", None)
+        if isinstance(audio, LiveAudio) and isinstance(self.source, Webcam):
+            camera, live = self.source, audio
+
+            def on_start(first: float) -> None:  # the take's time 0 on the camera's clock, for the sound
+                live.set_origin(camera.clock_origin + first)
+
+        self.record_sink = ConstantRate(self.recorder, float(rate), on_start=on_start)  # its own clock from 0
         self.sinks.add(self.record_sink)
         return out
+
+    @property
+    def microphone_open(self) -> bool:
+        return self._mic is not None
+
+    def open_microphone(self) -> str:
+        """Open the microphone `microphone` names (slow on some systems: call it off the GUI thread); returns its
+        name. Raises `FlashvidError` (one line: the device and what to do)."""
+        if self.microphone is None:
+            raise FlashvidError("the microphone is off")
+        if self._mic is not None and self._mic.error is not None:  # the device went away since: open it again
+            self.close_microphone()
+        if self._mic is None:
+            self._mic = Microphone(self.microphone[1], self.microphone[0])
+        return f"{self._mic.fmt}:{self._mic.device}"
+
+    def _microphone_take(self, fmt: str) -> MicTake | None:
+        """A take of the microphone for a camera's recording when it is on; None, with `record_warning` saying
+        why, where it cannot be opened: the take is then recorded without sound."""
+        self.record_warning = None
+        if self.microphone is None or not isinstance(self.source, Webcam) or fmt in ("matte", "png"):
+            return None
+        try:
+            self.open_microphone()
+        except FlashvidError as exc:
+            self.record_warning = f"{exc}; this take has no sound"
+            return None
+        assert self._mic is not None
+        return self._mic.take()
+
+    def close_microphone(self) -> None:
+        """Let the microphone go (the studio closes, or the microphone is switched off)."""
+        if self._mic is not None:
+            self._mic.close()
+            self._mic = None
 
     def stop_recording(self) -> str:
         """Finish the recording; returns what to tell the user. Raises what finishing the file raised."""

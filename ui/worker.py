@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from PyQt6.QtCore import QThread, pyqtSignal
@@ -45,6 +45,8 @@ class MattingWorker(QThread):
         self._times: deque[float] = deque(maxlen=90)
         self.run_stats = RunStats()
         self.frames = 0
+        #: asked on the worker's thread for every frame: make the cut-out there (the preview shows it)
+        self.wants_cutout: Callable[[], bool] = lambda: False
 
     @property
     def dropped(self) -> int:
@@ -58,6 +60,8 @@ class MattingWorker(QThread):
             self.frameReady.emit()
 
     def _publish(self, out: SinkFrame) -> None:
+        if self.wants_cutout():
+            out.make_cutout()
         self.latest = out
         self._tick()
 

@@ -4,7 +4,13 @@ interleaved with the video as it is written."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from flashvid.video.microphone import Block, MicTake
 
 MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus"}
 WEBM_AUDIO = {"opus", "vorbis"}
@@ -79,4 +85,82 @@ class AudioPass:
             for f in self.resampler.resample(None) or []:
                 self.out.mux(self.aout.encode(f))
             self.out.mux(self.aout.encode(None))
+        self.release()
+
+    def release(self) -> None:
+        """Close the input (again: harmless)."""
         self.inp.close()
+
+
+class LiveAudio:
+    """A microphone's sound (`MicTake`) in a live take, aligned to its video: `set_origin(t)` gives the monotonic
+    time of the take's first frame (the camera's capture clock); sound before it is cut, and silence fills from
+    it to the first sample heard. Encoded to AAC (Opus in WebM) as the video is written (`until`), and padded
+    with silence to the video's length at `finish` where the microphone stopped early."""
+
+    def __init__(self, take: MicTake, out: Any, fmt: str) -> None:
+        import av
+
+        self.take, self.out = take, out
+        self.rate = 48000 if fmt == "webm" else int(take.mic.rate or 48000)
+        self.layout = "mono" if take.mic.channels == 1 else "stereo"  # (an upmix would lower a mono mic by 3 dB)
+        self.aout = out.add_stream("libopus" if fmt == "webm" else "aac", rate=self.rate, layout=self.layout)
+        self.resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=self.rate)
+        self.origin: float | None = None
+        self.written = 0  # samples per channel encoded so far, from the take's time 0
+
+    def set_origin(self, origin: float) -> None:
+        """The monotonic time of the take's time 0 (its first video frame's capture)."""
+        self.origin = origin
+
+    def until(self, t: float) -> None:
+        """Encode what the microphone heard up to `t` seconds into the take."""
+        if self.origin is not None:
+            for block in self.take.drain(self.origin + t):
+                self._add(block)
+
+    def _add(self, block: Block) -> None:
+        import av
+
+        assert self.origin is not None
+        frame = av.AudioFrame.from_ndarray(block.samples, format=block.format, layout=block.layout)
+        frame.sample_rate, frame.pts = block.rate, None
+        pcm = [f.to_ndarray() for f in self.resampler.resample(frame)]
+        if not pcm:
+            return
+        samples = np.concatenate(pcm, axis=1)
+        at = round((block.start - self.origin) * self.rate)  # where the device says this block began
+        if self.written == 0 and at < 0:  # heard before the take's first frame: cut
+            samples = samples[:, -at:]
+        elif at - self.written > (0 if self.written == 0 else self.rate // 10):  # before the first sound, or a
+            # dropout of over 0.1 s: silence (smaller gaps are the device's timing jitter, not missing sound)
+            self._encode(np.zeros((samples.shape[0], at - self.written), np.float32))
+        self._encode(samples)
+
+    def _encode(self, samples: np.ndarray) -> None:
+        import av
+
+        if samples.shape[1] == 0:
+            return
+        pcm = np.ascontiguousarray(samples, dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(pcm, format="fltp", layout=self.layout)
+        frame.sample_rate, frame.pts, frame.time_base = self.rate, self.written, Fraction(1, self.rate)
+        self.written += samples.shape[1]
+        for packet in self.aout.encode(frame):
+            self.out.mux(packet)
+
+    def finish(self, t_end: float) -> None:
+        """Encode the rest up to `t_end` (the video's end), silence where nothing was heard, and flush."""
+        end = round(t_end * self.rate)
+        if self.origin is not None:
+            for block in self.take.drain(self.origin + t_end):
+                self._add(block)
+        self.release()
+        if self.written < end:
+            self._encode(np.zeros((1 if self.layout == "mono" else 2, end - self.written), np.float32))
+        for packet in self.aout.encode(None):
+            self.out.mux(packet)
+
+    def release(self) -> None:
+        """Stop keeping the microphone's sound for this take (again: harmless)."""
+        self.take.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -89,10 +89,8 @@ class RebasedSink(Sink):
         self.t0: float | None = None
 
     def write(self, out: SinkFrame) -> None:
-        from dataclasses import replace
-
         self.t0 = out.time if self.t0 is None else self.t0
-        self.sink.write(replace(out, time=out.time - self.t0))
+        self.sink.write(out.retimed(out.time - self.t0))
 
     def close(self) -> None:
         self.sink.close()
@@ -107,18 +105,20 @@ class ConstantRate(Sink):
     A live take then plays at the source's pace, its length is the time it was recording, and sound stays in step.
     """
 
-    def __init__(self, sink: Sink, rate: float) -> None:
-        self.sink, self.period = sink, 1.0 / float(rate)
+    def __init__(self, sink: Sink, rate: float, on_start: Callable[[float], None] | None = None) -> None:
+        """`on_start(time)`: called with the first frame's own time (the source's clock) before it is written (a
+        microphone's sound is aligned to it)."""
+        self.sink, self.period, self.on_start = sink, 1.0 / float(rate), on_start
         self.t0: float | None = None
         self.slot = 0
 
     def write(self, out: SinkFrame) -> None:
-        from dataclasses import replace
-
+        if self.t0 is None and self.on_start is not None:
+            self.on_start(out.time)
         self.t0 = out.time if self.t0 is None else self.t0
         t = out.time - self.t0
         while self.slot * self.period <= t + 0.5 * self.period:
-            self.sink.write(replace(out, time=self.slot * self.period, index=self.slot))
+            self.sink.write(out.retimed(self.slot * self.period, self.slot))
             self.slot += 1
 
     def close(self) -> None:

@@ -1,10 +1,10 @@
-"""One pipeline for the CLI and the app: reader thread -> bounded queue -> matter -> compositor -> writer thread
--> sinks.
+"""One pipeline for the CLI and the app: reader thread -> bounded queue -> matter -> writer thread (compositor ->
+sinks).
 
-Decoding (the reader thread), matting and compositing (the calling thread, on the model's device) and encoding
+Decoding (the reader thread), matting (the calling thread, on the model's device) and compositing plus encoding
 (the writer thread: every sink is written there, one owner per encoder) overlap, so an export runs at the speed of
-its slowest stage rather than the sum of all three. Each frame is uploaded once (uint8) and comes back once: the
-composite and the RGBA cut-out in one uint8 tensor.
+its slowest stage rather than the sum of all three, and a live stream's matting never waits on the compositor.
+Each frame is uploaded once (uint8) and comes back once: the composite and the RGBA cut-out in one uint8 tensor.
 
 File mode (``live=False``) never drops a frame and keeps every timestamp. Live mode keeps only the newest
 frames (the queue drops the oldest when full, and counts the drops), so latency stays bounded when the matter
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import torch
 
 from flashvid.compose import Compositor, to_uint8
 from flashvid.errors import InputError
@@ -149,8 +148,9 @@ def run(
 
     done_q: queue.Queue = queue.Queue(maxsize=max(2, queue_size))
 
-    def deliver(item: tuple[SinkFrame, float]) -> None:
-        out, captured = item
+    def deliver(item: tuple[Matte, Frame, float]) -> None:
+        matte, frame, captured = item
+        out = compose_frame(matte, compositor, frame)
         for sink in sinks:
             sink.write(out)
         stats.frames_written += 1
@@ -193,11 +193,11 @@ def run(
             if item is _END:
                 break
             frame, captured = item
-            out = compose_frame(matter.process(frame.image), compositor, frame)
-            if overlap:
-                hand_over((out, captured))
+            matted = (matter.process(frame.image), frame, captured)
+            if overlap:  # composited on the writer's thread while this one mattes the next frame
+                hand_over(matted)
             else:
-                deliver((out, captured))
+                deliver(matted)
     finally:
         stats.cancelled = cancel.is_set()
         if overlap:  # the writer finishes what was matted, then stops: no sink is ever written after this
@@ -212,10 +212,8 @@ def run(
 
 
 def compose_frame(matte: Matte, compositor: Compositor, frame: Frame) -> SinkFrame:
-    """The sinks' frame: the composite and the RGBA cut-out, brought back from the model's device in one uint8
-    transfer."""
+    """The sinks' frame: the composite brought back from the model's device as uint8 now, the RGBA cut-out (the
+    subject's colour and alpha) only when an output or the preview asks for it."""
     composite_t, fg, alpha = compositor.compose(matte.frame_t, matte.alpha_t, matte.fgr_t)
-    both = to_uint8(torch.cat([fg * alpha if composite_t is None else composite_t, fg, alpha], dim=1))
-    composite = np.ascontiguousarray(both[:, :, :3])
-    rgba = np.ascontiguousarray(both[:, :, 3:])
-    return SinkFrame(composite, rgba, np.ascontiguousarray(rgba[:, :, 3]), frame.time, frame.index, frame.image)
+    composite = to_uint8(fg * alpha if composite_t is None else composite_t)
+    return SinkFrame(composite, None, None, frame.time, frame.index, frame.image, cutout=lambda: to_uint8(fg, alpha))

@@ -17,20 +17,20 @@ playable file, or removes it when no frame was written.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from flashvid.errors import FlashvidError, InputError
 from flashvid.imageio import write_image
-from flashvid.video.audio import MP4_AUDIO, WEBM_AUDIO, AudioPass  # noqa: F401 - re-exported
+from flashvid.video.audio import MP4_AUDIO, WEBM_AUDIO, AudioPass, LiveAudio  # noqa: F401 - re-exported
 from flashvid.video.outputs import (  # noqa: F401 - re-exported: their home before video/outputs.py
     EXTENSIONS,
     clean_stale_partials,
@@ -40,20 +40,73 @@ from flashvid.video.outputs import (  # noqa: F401 - re-exported: their home bef
     place_exclusively,
 )
 
+if TYPE_CHECKING:
+    from flashvid.video.microphone import MicTake
+
 FORMATS = ("mp4", "prores", "webm", "matte", "png")
 
 
-@dataclass
+class _Once:
+    """A value made by `make()` on first use, once, whichever thread asks first."""
+
+    def __init__(self, value: np.ndarray | None, make: Callable[[], np.ndarray] | None) -> None:
+        if value is None and make is None:
+            raise ValueError("SinkFrame needs rgba or a cutout function")
+        self.value, self.make, self.lock = value, make, threading.Lock()
+
+    def get(self) -> np.ndarray:
+        with self.lock:
+            if self.value is None:
+                assert self.make is not None
+                self.value, self.make = self.make(), None
+            return self.value
+
+
 class SinkFrame:
     """One output frame: composite H x W x 3 uint8 (over the background), rgba H x W x 4 uint8 (the subject's
-    colour and alpha), alpha H x W uint8, its time in seconds, and the input frame (H x W x 3 uint8) if kept."""
+    colour and alpha), alpha H x W uint8, its time in seconds, its index, and the input frame (H x W x 3 uint8)
+    if kept.
 
-    composite: np.ndarray
-    rgba: np.ndarray
-    alpha: np.ndarray
-    time: float
-    index: int
-    source: np.ndarray | None = None
+    `rgba` may be given as `cutout`, a function that makes it: it is called once, by the first reader of rgba or
+    alpha (most outputs and the preview need only the composite, and the cut-out costs as much again)."""
+
+    def __init__(
+        self,
+        composite: np.ndarray,
+        rgba: np.ndarray | None = None,
+        alpha: np.ndarray | None = None,
+        time: float = 0.0,
+        index: int = 0,
+        source: np.ndarray | None = None,
+        *,
+        cutout: Callable[[], np.ndarray] | None = None,
+    ) -> None:
+        self.composite, self.time, self.index, self.source = composite, time, index, source
+        self._rgba = _Once(rgba, cutout)
+        self._alpha = _Once(alpha, lambda: np.ascontiguousarray(self.rgba[:, :, 3]))
+
+    @property
+    def rgba(self) -> np.ndarray:
+        return self._rgba.get()
+
+    @property
+    def alpha(self) -> np.ndarray:
+        return self._alpha.get()
+
+    def make_cutout(self) -> None:
+        """Make rgba and alpha now, on this thread (a worker's, so that a GUI reading them later does not)."""
+        self._rgba.get()
+        self._alpha.get()
+
+    def retimed(self, time: float, index: int | None = None) -> SinkFrame:
+        """The same frame at another time (and index); the cut-out is still made once for both."""
+        out = copy.copy(self)
+        out.time, out.index = time, self.index if index is None else index
+        return out
+
+    def __repr__(self) -> str:
+        h, w = self.composite.shape[:2]
+        return f"SinkFrame(index={self.index}, time={self.time:.3f}, {w}x{h})"
 
 
 class Sink:
@@ -92,6 +145,8 @@ class VideoSink(Sink):
         width, height: frame size (mp4 and matte crop to even sizes, as H.264 4:2:0 needs).
         rate: nominal frame rate (a Fraction or float); frames keep their own timestamps.
         audio_from: a video file whose audio is copied into the output (mp4, prores, webm).
+        microphone: instead, a microphone's take (`flashvid.video.microphone.MicTake`), encoded as the video is
+            written (a live recording; its `audio.set_origin` aligns it, see `LiveAudio`).
         crf: quality for H.264 / VP9.
     """
 
@@ -106,6 +161,7 @@ class VideoSink(Sink):
         crf: int = 18,
         overwrite: bool = True,
         audio_offset: float = 0.0,
+        microphone: MicTake | None = None,
     ) -> None:
         import av
 
@@ -142,8 +198,10 @@ class VideoSink(Sink):
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, pix
         stream.codec_context.time_base = Fraction(1, 1000)
         self.stream: Any = stream
-        self.audio = None
-        if audio_from is not None and fmt != "matte":
+        self.audio: AudioPass | LiveAudio | None = None
+        if microphone is not None and fmt != "matte":
+            self.audio = LiveAudio(microphone, self.container, fmt)
+        elif audio_from is not None and fmt != "matte":
             with av.open(str(audio_from)) as probe:
                 has_audio = bool(probe.streams.audio)
             if has_audio:
@@ -225,6 +283,8 @@ class VideoSink(Sink):
                     f"as it is; this result is in {kept}"
                 )
         finally:
+            if self.audio is not None:  # the sound's input let go however it ended (a microphone stops keeping)
+                self.audio.release()
             self.tmp.unlink(missing_ok=True)
 
 
@@ -375,9 +435,11 @@ def make_sink(
     audio_from: str | os.PathLike[str] | None = None,
     overwrite: bool = True,
     audio_offset: float = 0.0,
+    microphone: MicTake | None = None,
 ) -> Sink:
     """A file sink for `fmt` (one of `FORMATS`); without `overwrite` a file that appears at `path` while it writes
-    is not replaced (the result is kept beside it)."""
+    is not replaced (the result is kept beside it). `audio_from` / `microphone`: as `VideoSink`'s (a PNG sequence
+    has no sound)."""
     if fmt == "png":
         return PngSequenceSink(path)
     if fmt not in FORMATS:
@@ -391,4 +453,5 @@ def make_sink(
         audio_from=audio_from,
         overwrite=overwrite,
         audio_offset=audio_offset,
+        microphone=microphone,
     )

@@ -225,6 +225,7 @@ class Webcam:
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
         self.rate = Fraction(self.fps).limit_denominator(1001)
         self.has_audio = False
+        self.clock_origin = time.monotonic()  #: the monotonic time of frame time 0 (set again when iterated)
         self._index = 0
         self.exposure_locked = self.lock_exposure() if lock_exposure else False
         self._closed = False
@@ -245,7 +246,7 @@ class Webcam:
         return np.ascontiguousarray(bgr[:, :, ::-1])
 
     def __iter__(self) -> Iterator[Frame]:
-        t0 = time.monotonic()
+        t0 = self.clock_origin = time.monotonic()  # frame times are seconds since then (a take's sound aligns)
         while not self._closed:
             yield Frame(self.read(), time.monotonic() - t0, self._index)
             self._index += 1

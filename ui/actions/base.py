@@ -80,6 +80,8 @@ class WindowBase(QMainWindow):
     record_label: QLabel
     export_button: QPushButton
     udp_url: QLineEdit
+    microphone_box: QCheckBox
+    microphone_device: QLineEdit
     virtualcam_box: OutputToggle
     udp_box: OutputToggle
     export_panel: ExportPanel

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from flashvid.ui import settings as settings_model
 from flashvid.ui.actions.base import WindowBase
 from flashvid.ui.export import ExportWorker
-from flashvid.ui.session import background_loss, format_for
+from flashvid.ui.session import background_loss, format_for, parse_microphone
 from PyQt6.QtWidgets import QColorDialog, QFileDialog
 
 from flashvid import defaults
 from flashvid.errors import FlashvidError
 from flashvid.spec import MatterSpec
 from flashvid.video.sinks import output_path
-from flashvid.video.sources import VideoFile
+from flashvid.video.sources import VideoFile, Webcam
 
 
 class OutputActions(WindowBase):
@@ -117,6 +117,23 @@ class OutputActions(WindowBase):
         clicked = box.clickedButton()
         return "go on" if clicked is go_on else "switch" if clicked is switch else "cancel"
 
+    def microphone_changed(self) -> None:
+        """The microphone box or its device changed: a camera's next takes carry its sound (or none). The device
+        is opened on a task thread (it can take a moment), so a take started at once has it ready."""
+        self.session.close_microphone()
+        if not self.microphone_box.isChecked():
+            self.session.microphone = None
+            return
+        self.session.microphone = parse_microphone(self.microphone_device.text())
+        if isinstance(self.source, Webcam):
+            self.tasks.submit(
+                "microphone",
+                "opening the microphone",
+                self.session.open_microphone,
+                lambda name: self.say(f"microphone {name}: a camera's recordings carry its sound", 6000),
+                lambda e: self.error(str(e)),
+            )
+
     def _show_recording(self, on: bool) -> None:
         """The Record button shows whether a recording runs (without acting on its own change)."""
         self.record_button.blockSignals(True)
@@ -151,6 +168,8 @@ class OutputActions(WindowBase):
                 self._show_recording(False)
                 self.error(str(exc))
                 return
+            if self.session.record_warning:  # e.g. the microphone could not be opened: the take is silent
+                self.error(self.session.record_warning)
             self._show_recording(True)  # also when started by a call, not the button
         elif self.recorder is not None:
             self._show_recording(False)  # also when stopped by a call, not the button

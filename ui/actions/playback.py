@@ -28,6 +28,7 @@ class PlaybackActions(WindowBase):
             return
         self.stop()
         self.worker = MattingWorker(self.session.frames(), self.matter, self.compositor, self.sinks)
+        self.worker.wants_cutout = self.preview.needs_cutout
         self.worker.frameReady.connect(self._paint_newest)
         self.worker.stats.connect(self._show_stats)
         self.worker.failed.connect(self.error)
@@ -78,6 +79,7 @@ class PlaybackActions(WindowBase):
         if self.playing or not isinstance(self.source, VideoFile):
             return
         source, position, locked, compositor = self.source, self.position, self.matter, self.compositor
+        cutout = self.preview.needs_cutout()
 
         def work() -> Any:
             from flashvid.video.pipeline import compose_frame
@@ -88,7 +90,10 @@ class PlaybackActions(WindowBase):
                 return None
             if locked is None or locked.matter.keyframe is None:
                 return frame.image
-            return compose_frame(locked.process(frame.image), compositor, Frame(frame.image, frame.time, 0))
+            out = compose_frame(locked.process(frame.image), compositor, Frame(frame.image, frame.time, 0))
+            if cutout:
+                out.make_cutout()
+            return out
 
         def show(out: Any) -> None:
             if out is None or self.playing:

@@ -18,6 +18,8 @@ class SettingsActions(WindowBase):
         settings_model.restore(self.controls, self.settings)
         self.view_box.setCurrentText(str(self.settings.value("view", "composite")))
         self.mirror_box.setChecked(str(self.settings.value("mirror", "false")).lower() == "true")
+        self.microphone_device.setText(str(self.settings.value("microphone_device", "")))
+        self.microphone_box.setChecked(str(self.settings.value("microphone", "false")).lower() == "true")
         try:
             self.session.set_background(str(self.settings.value("background_spec", self.colour.text())))
         except FlashvidError:
@@ -37,6 +39,8 @@ class SettingsActions(WindowBase):
         settings_model.save(self.controls, self.settings)
         self.settings.setValue("view", self.view_box.currentText())
         self.settings.setValue("mirror", self.mirror_box.isChecked())
+        self.settings.setValue("microphone", self.microphone_box.isChecked())
+        self.settings.setValue("microphone_device", self.microphone_device.text())
         self.settings.setValue("background_spec", self.background_spec)
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flashvid.ui.outputs import OutputToggle
-from PyQt6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PyQt6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from flashvid.video.live import SinkSet
 from flashvid.video.sinks import UdpSink, VirtualCamSink
@@ -51,7 +51,16 @@ class OutputsPanel:
             say,
             lambda sink: f"streaming to {self.udp_url.text()}",
         )
+        self.microphone_box = QCheckBox("microphone")
+        self.microphone_box.setToolTip("A camera's recordings carry the microphone's sound (a file keeps its own)")
+        self.microphone_device = QLineEdit("")
+        self.microphone_device.setPlaceholderText("default")
+        self.microphone_device.setToolTip(
+            "The capture device: empty for the default microphone, or e.g. alsa:hw:1, avfoundation::1, "
+            "dshow:audio=USB Microphone"
+        )
         form.addRow("record format", format_box)
+        form.addRow(self.microphone_box, self.microphone_device)
         form.addRow(self.record_button, self.record_label)
         form.addRow(self.export_button)
         form.addRow(self.virtualcam_box)
