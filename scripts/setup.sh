@@ -14,7 +14,7 @@ if [ -n "$extras" ]; then spec=".[$extras]"; else spec="."; fi
 # machine lets us (the dev extras, as root with apt). Elsewhere those tests skip, and the README lists the packages to install.
 if [[ "$extras" == *dev* ]] && ! command -v Xvfb >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      xvfb xauth xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
+      xvfb xauth xdotool openbox libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
       libxcb-xkb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libfontconfig1 \
       libdbus-1-3 >/dev/null; } || echo "setup: could not install Xvfb / xdotool; the X-server tests will skip" >&2
 fi

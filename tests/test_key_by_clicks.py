@@ -109,3 +109,41 @@ def test_the_studio_keys_the_frame_it_shows_by_clicks(studio, qtbot) -> None:
     assert abs(preview.picks[0][0] - 320) < 4
     qtbot.keyClick(preview, Qt.Key.Key_Escape)
     assert preview.picking is None and window.keyframe is kf
+
+
+class _MergedPerson:
+    """A person segmenter stub: one component holding the person (columns 20-39) and, merged into them, a chair
+    behind (columns 40-59, rows 30-59) that the flash barely lit."""
+
+    name = "stub"
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        prob = np.zeros(image.shape[:2], np.float32)
+        prob[10:60, 20:40] = 0.9
+        prob[30:60, 40:60] = 0.8
+        return prob
+
+
+def test_a_right_click_on_background_merged_into_the_person_cuts_it_and_keeps_the_person() -> None:
+    """The wizard's right click on the background beside a good person mask collapsed it to a fragment: the click
+    fell on the person segmenter's component (which took in the chair the flash then trimmed), so the whole person
+    was vetoed and GrabCut segmented instead. Now the click cuts that background away and keeps the person."""
+    from flashvid.keyframe.core import mark_clicks
+    from flashvid.keyframe.person import PersonFlashSegmenter
+
+    h, w = 64, 80
+    image = np.full((h, w, 3), 120, np.uint8)
+    ratio = np.full((h, w), 0.05, np.float32)
+    ratio[10:60, 20:40] = 0.9  # the lit person
+    ratio[30:60, 40:60] = 0.3  # the chair: above `far_ratio`, so the flash alone does not trim it
+    seg = PersonFlashSegmenter(person=_MergedPerson(), near_ratio=1.0)
+    pos, lab = np.array([[30.0, 30.0]]), np.array([1])
+    first = seg.segment(image, ratio, pos, lab)
+    assert first[40, 50] == 1 and first[30, 30] == 1  # the chair taken in with the person
+    pts, labels = np.vstack([pos, [[52.0, 50.0]]]), np.array([1, 0])  # right click on the chair
+    again = seg.segment(image, mark_clicks(ratio.copy(), pts[1:], labels[1:]), pts, labels)
+    assert "GrabCut" not in seg.last_choice, seg.last_choice
+    assert again[10:60, 20:40].mean() == 1.0  # the whole person kept
+    assert again[30:60, 41:60].sum() == 0  # the chair gone
+    outside = seg.segment(image, mark_clicks(ratio.copy(), [[5.0, 5.0]], [0]), np.array([[30.0, 30.0], [5, 5]]), [1, 0])
+    assert np.array_equal(outside, first)  # a click outside the mask changes nothing

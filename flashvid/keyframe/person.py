@@ -166,16 +166,14 @@ class PersonFlashSegmenter:
             self.last_choice = f"{self._fallback_name()} (no person under {self.cue})"
             return self.fallback.segment(image, ratio, points, labels)  # type: ignore[attr-defined]
         neg = np.asarray(points, np.float32).reshape(-1, 2)[np.asarray(labels).reshape(-1) == 0]
-        vetoed = (
-            set(
-                cc[
-                    np.clip(np.round(neg[:, 1]).astype(int), 0, h - 1),
-                    np.clip(np.round(neg[:, 0]).astype(int), 0, w - 1),
-                ].tolist()
-            )
-            if len(neg)
-            else set()
-        )
+        nx = np.clip(np.round(neg[:, 0]).astype(int), 0, w - 1)
+        ny = np.clip(np.round(neg[:, 1]).astype(int), 0, h - 1)
+        # a background click on a person no positive point is on leaves that person out; one on the subject's own
+        # component (background the person segmenter merged into them: a chair, a doorway) cuts that part away
+        # instead, rather than dropping the subject (which once collapsed a good mask to GrabCut's fragment)
+        subject_ids = {i for i, _, k in people if k > 0}
+        vetoed = {int(c) for c in cc[ny, nx].tolist()} - subject_ids
+        carve = [(int(x), int(y)) for x, y in zip(nx, ny, strict=True) if int(cc[y, x]) in subject_ids]
         lit = [(i, r) for i, r, k in people if k > 0 and i not in vetoed]
         if not lit:
             self.last_choice = f"{self._fallback_name()} (every lit person was marked background)"
@@ -200,4 +198,32 @@ class PersonFlashSegmenter:
             _, cc3 = cv2.connectedComponents(near, connectivity=8)
             touching = np.unique(cc3[cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0])
             mask = mask | np.isin(cc3, [t for t in touching.tolist() if t > 0])
-        return fill_holes(mask.astype(np.uint8))
+        mask = fill_holes(mask.astype(np.uint8)) > 0
+        if carve:
+            mask = self._carve(mask, ratio, carve, px, py)
+        return mask.astype(np.uint8)
+
+    def _carve(
+        self, mask: np.ndarray, ratio: np.ndarray, clicks: list[tuple[int, int]], px: np.ndarray, py: np.ndarray
+    ) -> np.ndarray:
+        """`mask` without what each background click on it marks: the part of the mask joined to the click through
+        pixels the flash lit less than half as much as the subject (the background it took in), or where the
+        click is on a lit part, a disc of 3 % of the frame; then only the parts still joined to a positive point.
+        A click outside the mask changes nothing."""
+        h, w = mask.shape
+        lit = float(np.median(ratio[mask])) if mask.any() else 1.0
+        dim = (mask & (ratio < 0.5 * lit)).astype(np.uint8)
+        _, cc = cv2.connectedComponents(dim, connectivity=8)
+        radius = max(3, round(0.03 * max(h, w)))
+        for x, y in clicks:
+            if not mask[y, x]:  # already background (the flash trimmed it): nothing to cut
+                continue
+            if dim[y, x]:
+                mask = mask & (cc != cc[y, x])
+            else:
+                disc = np.zeros((h, w), np.uint8)
+                cv2.circle(disc, (x, y), radius, 1, -1)
+                mask = mask & (disc == 0)
+        _, parts = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        ids = {int(parts[y, x]) for x, y in zip(px, py, strict=True) if mask[y, x]}
+        return np.isin(parts, sorted(ids)) if ids else mask
