@@ -144,7 +144,8 @@ class FlashMatter:
         self.model_name = spec.model
         self.engine = spec.engine
         self.runner: Any = None
-        self._keyframe: KeyframeTensors | None = None
+        self._keyframe: KeyframeTensors | None = None  # encoded at the keyframe's own size
+        self._by_size: dict[tuple[int, int], KeyframeTensors] = {}
         self._rec: RecurrentState | None = None
         self.keyframe: Keyframe | None = None
 
@@ -156,14 +157,47 @@ class FlashMatter:
             raise InputError(
                 f"set_keyframe takes a Keyframe, not {type(keyframe).__name__}: Keyframe.load(path) reads a file"
             )
-        flash = to_tensor(keyframe.flash, self.device)
-        tri = torch.from_numpy(keyframe.trimap_onehot()).unsqueeze(0).to(self.device)
-        noflash = to_tensor(keyframe.noflash, self.device)  # the subject check and the still background read it
+        previous = self.keyframe, self._by_size
+        self.keyframe, self._by_size = keyframe, {}
+        try:
+            self._keyframe = self._keyframe_for(*keyframe.flash.shape[:2])
+        except BaseException:  # the matter keeps the keyframe it had
+            self.keyframe, self._by_size = previous
+            raise
+        self.reset()
+
+    def _keyframe_for(self, height: int, width: int) -> KeyframeTensors:
+        """The keyframe encoded for frames of `height` x `width`: as it is, or for frames of another size its
+        images and trimap stretched to theirs (the session warns about it), so every engine's graph, traced
+        for its frames' geometry, gets keyframe tensors of that geometry (once per size)."""
+        assert self.keyframe is not None
+        got = self._by_size.get((height, width))
+        if got is not None:
+            return got
+        kf = self.keyframe
+        flash_img, noflash_img, trimap = kf.flash, kf.noflash, kf.trimap
+        if flash_img.shape[:2] != (height, width):
+            import cv2
+
+            from flashvid.keyframe.core import trimap_onehot
+
+            shrink = height * width < flash_img.shape[0] * flash_img.shape[1]
+            interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            flash_img = cv2.resize(flash_img, (width, height), interpolation=interp)
+            noflash_img = cv2.resize(noflash_img, (width, height), interpolation=interp)
+            onehot = trimap_onehot(cv2.resize(trimap, (width, height), interpolation=cv2.INTER_NEAREST))
+        else:
+            onehot = kf.trimap_onehot()
+        flash = to_tensor(flash_img, self.device)
+        tri = torch.from_numpy(onehot).unsqueeze(0).to(self.device)
+        noflash = to_tensor(noflash_img, self.device)  # the subject check and the still background read it
         if self.runner is None:
             self.runner = self._engine.build(self.model, flash, self.precision, self.device)
-        self._keyframe = KeyframeTensors(tuple(self.runner.encode_keyframe(flash, tri, noflash)))
-        self.keyframe = keyframe
-        self.reset()
+        encoded = KeyframeTensors(tuple(self.runner.encode_keyframe(flash, tri, noflash)))
+        if len(self._by_size) >= 4:  # a stream changes size rarely: keep the newest few
+            self._by_size.pop(next(iter(self._by_size)))
+        self._by_size[(height, width)] = encoded
+        return encoded
 
     def reset(self) -> None:
         """Forget the recurrent state; the next frame starts from zeros."""
@@ -181,6 +215,7 @@ class FlashMatter:
         x = to_tensor(frame, self.device)
         if self._rec is None or not self._rec.fits(x):
             self._rec = RecurrentState(self.runner.initial_state(x), tuple(x.shape))
-        alpha, fgr, *rec = self.runner(x, *self._keyframe.flat, *self._rec.flat)  # the engine boundary: flat lists
+        keyframe = self._keyframe_for(x.shape[2], x.shape[3])
+        alpha, fgr, *rec = self.runner(x, *keyframe.flat, *self._rec.flat)  # the engine boundary: flat lists
         self._rec.tensors = rec
         return Matte(alpha, fgr, x)

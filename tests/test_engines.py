@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from flashvid.engines import ENGINES, build_runner, get_engine
@@ -259,3 +260,27 @@ def test_a_cached_engine_choice_of_the_wrong_shape_is_remeasured(tmp_path: Path,
         p.write_text(bad)
         with pytest.raises(ValueError):
             _read_choice(p)
+
+
+@pytest.mark.parametrize("engine", ["onnx", "tensorrt"])
+def test_a_keyframe_of_another_size_than_the_frames_runs_on_every_engine(engine: str) -> None:
+    """A 640x360 keyframe with 640x480 frames (the studio said "it will be stretched") failed in ONNX Runtime at a
+    Sub node: the graph, traced for its frames, got keyframe tensors of the keyframe's geometry. `FlashMatter` now
+    encodes the keyframe stretched to the frames' size (once per size), and eager and the engine agree."""
+    from flashvid import FlashMatter
+    from tests.conftest import keyframe
+
+    device = "cuda" if engine == "tensorrt" and torch.cuda.is_available() else "cpu"
+    ok, why = get_engine(engine).available(torch.device(device))
+    if not ok:
+        pytest.skip(why)
+    kf = keyframe(48, 96)  # 2:1
+    frames = [np.random.default_rng(i).integers(0, 256, (72, 96, 3), np.uint8) for i in range(2)]  # 4:3
+    mattes = {}
+    for name in ("eager", engine):
+        matter = FlashMatter(model="flashvid-rt", engine=name, device=device)  # the shipped weights
+        matter.set_keyframe(kf)
+        mattes[name] = [matter.process(f).alpha for f in frames]
+        assert mattes[name][0].shape == (72, 96)
+    for a, b in zip(mattes[engine], mattes["eager"], strict=True):
+        assert np.abs(a - b).max() < (2e-2 if engine == "tensorrt" else 1e-3)

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QSettings
 from tests.studio_helpers import H, W, make_kf, stop_recording
 
 
-def test_before_after_split_and_mirror() -> None:
+def test_before_after_split_and_mirror(qtbot) -> None:  # (qtbot: a QApplication exists, whatever ran first)
     from flashvid.ui.preview import PreviewWidget
 
     from flashvid.video.sinks import SinkFrame
@@ -201,6 +201,7 @@ def test_drop_files_presets_recent_backgrounds_and_the_last_session(studio, qtbo
     again.engine_box.setCurrentText("eager")
     again.restore_session()
     assert again.source is not None and again.source.path.name == "clip.mp4"
+    qtbot.waitUntil(lambda: again.keyframe is not None, timeout=10000)  # on the event loop's next turn
     assert again.keyframe is not None and again.keyframe.size == (W, H)
     assert again.preset_box.findText("evening") >= 0 and again.recent_box.count() == 2
     qtbot.waitUntil(lambda: again.matter is not None, timeout=60000)

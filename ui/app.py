@@ -84,6 +84,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
 
         onnx_engine.EXPORT_IN_CHILD = True  # the exporter holds the GIL for up to a second: never beside the GUI
         import av  # noqa: F401 - PyAV's first import (70 ms) happens here, not when the first file is opened
+        import PIL.Image  # noqa: F401 - likewise Pillow's (20 ms), not when the first image is read
         self.tasks.busyChanged.connect(self._show_busy)
         self.matter = None
         self._build_lock = threading.Lock()

@@ -88,6 +88,7 @@ class WindowBase(QMainWindow):
     state_label: QLabel
     _pending_keyframe: QTimer
     _pending_matter: QTimer
+    _closing: bool
 
     # the session's state, read and written through (tests and panels use these names)
     @property

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flashvid.ui import settings as settings_model
 from flashvid.ui.actions.base import WindowBase
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QInputDialog
 
 from flashvid.errors import FlashvidError
@@ -55,13 +56,14 @@ class SettingsActions(WindowBase):
         return Path(self.settings.fileName()).parent
 
     def restore_session(self) -> None:
-        """Reopen the last file source (if it still exists) and the last keyframe."""
+        """Reopen the last file source (if it still exists), then the last keyframe on the event loop's next turn
+        (the window answers in between: a relaunch is two short steps, not one long one)."""
         last = str(self.settings.value("last_source", ""))
         if last and not last.startswith("camera ") and Path(last).is_file():
             self.open_source(last)
         kf = self._store_dir() / "last.flashkey"
         if kf.is_file():
-            self.open_keyframe(str(kf), remember=False)
+            QTimer.singleShot(0, lambda: None if self._closing else self.open_keyframe(str(kf), remember=False))
 
     def _fill_presets(self) -> None:
         self.settings.beginGroup("presets")
