@@ -164,11 +164,12 @@ def test_studio_records_a_camera_with_the_microphone(studio, qtbot, monkeypatch)
     """Through the window: the microphone box on with a device, a camera opened (a `Webcam` over a file, paced at
     30 frames a second as a camera delivers), a keyframe, Record and stop: the take has the tone, as long as its
     video. The setting comes back on the next start."""
+    import cv2
     from flashvid.ui.app import MainWindow
     from flashvid.ui.session import StudioSession
     from PyQt6.QtCore import QSettings
 
-    from flashvid.video.sources import Webcam
+    from flashvid.video.sources import VideoFile, Webcam
     from tests.conftest import make_video
     from tests.studio_helpers import H, W, make_kf, stop_recording
 
@@ -177,11 +178,19 @@ def test_studio_records_a_camera_with_the_microphone(studio, qtbot, monkeypatch)
     make_video(tmp / "camera.mp4", frames=300, audio=False, width=W, height=H)
 
     class PacedCamera(Webcam):
-        def read(self) -> np.ndarray:
+        def read(self) -> np.ndarray:  # 30 frames a second, round and round, as a camera never ends
             time.sleep(1 / 30)
-            return super().read()
+            ok, bgr = self.cap.read()
+            if not ok:
+                self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = self.cap.read()
+            assert ok
+            return np.ascontiguousarray(bgr[:, :, ::-1])
 
-    monkeypatch.setattr(StudioSession, "probe_source", staticmethod(lambda spec: PacedCamera(str(tmp / "camera.mp4"))))
+    def probe(spec):
+        return PacedCamera(str(tmp / "camera.mp4")) if isinstance(spec, int) else VideoFile(spec)
+
+    monkeypatch.setattr(StudioSession, "probe_source", staticmethod(probe))
     window.microphone_device.setText(f"lavfi:{TONE}")
     window.microphone_box.setChecked(True)
     window.format_box.setCurrentText("mp4")
@@ -197,6 +206,8 @@ def test_studio_records_a_camera_with_the_microphone(studio, qtbot, monkeypatch)
     audio, rate, video_s = decode_audio(tmp / "take.mp4")
     assert video_s > 1.0 and len(audio) / rate == pytest.approx(video_s, abs=0.08)
     assert np.abs(audio[int(0.2 * rate) : int(video_s * rate) - int(0.2 * rate)]).mean() > 0.06
+    window.open_source(str(tmp / "clip.mp4"))  # a file: its own sound, the microphone let go
+    assert not window.session.microphone_open
     window.save_settings()
     again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(again)

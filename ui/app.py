@@ -374,6 +374,8 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self._check_keyframe_fits()
         if isinstance(spec, int) and self.microphone_box.isChecked() and not self.session.microphone_open:
             self.microphone_changed()  # a camera now: its microphone ready before the first take
+        elif not isinstance(spec, int):
+            self.session.close_microphone()  # a file's takes carry its own sound: the microphone is let go
         self.start()
 
     def current_frame(self) -> np.ndarray | None:

@@ -4,7 +4,8 @@ sinks).
 Decoding (the reader thread), matting (the calling thread, on the model's device) and compositing plus encoding
 (the writer thread: every sink is written there, one owner per encoder) overlap, so an export runs at the speed of
 its slowest stage rather than the sum of all three, and a live stream's matting never waits on the compositor.
-Each frame is uploaded once (uint8) and comes back once: the composite and the RGBA cut-out in one uint8 tensor.
+Each frame is uploaded once (uint8) and comes back as uint8: the composite at once, the RGBA cut-out only when an
+output or the preview reads it (`SinkFrame`).
 
 File mode (``live=False``) never drops a frame and keeps every timestamp. Live mode keeps only the newest
 frames (the queue drops the oldest when full, and counts the drops), so latency stays bounded when the matter
