@@ -208,6 +208,7 @@ def test_studio_records_a_camera_with_the_microphone(studio, qtbot, monkeypatch)
     assert np.abs(audio[int(0.2 * rate) : int(video_s * rate) - int(0.2 * rate)]).mean() > 0.06
     window.open_source(str(tmp / "clip.mp4"))  # a file: its own sound, the microphone let go
     assert not window.session.microphone_open
+    window.stop()
     window.save_settings()
     again = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(again)

@@ -118,8 +118,9 @@ class Microphone:
         self.thread.start()
 
     def _read(self) -> None:
+        frames = self.container.decode(self.stream)
         try:
-            for frame in self.container.decode(self.stream):
+            for frame in frames:
                 arrived = time.monotonic()
                 if self.stop.is_set():
                     break
@@ -139,6 +140,7 @@ class Microphone:
         except Exception as exc:  # noqa: BLE001 - the device went away: said by `error`, the takes keep what came
             self.error = f"microphone {self.fmt}:{self.device}: stopped ({exc})"
         finally:
+            frames.close()  # PyAV's decoding generator ends here, on this thread, before its container is closed
             self.container.close()
 
     def take(self) -> MicTake:
