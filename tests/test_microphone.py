@@ -109,8 +109,20 @@ def camera_over(path: Path):
     return Webcam(str(path))
 
 
-def record_camera(session, seconds: float) -> Path:
-    out = session.start_recording(str(session.out_dir / "take.mp4"), "mp4")
+def camera_session(tmp_path: Path, video_maker, frames: int, microphone: tuple[str | None, str | None]):
+    """A studio session on a camera (`camera_over` a generated clip) with `microphone` set."""
+    from flashvid.ui.session import StudioSession
+
+    clip = tmp_path / "camera.mp4"
+    video_maker(clip, frames=frames, audio=False)
+    session = StudioSession()
+    session.open_source(0, probed=camera_over(clip))
+    session.microphone = microphone
+    return session
+
+
+def record_camera(session, out: Path, seconds: float) -> Path:
+    out = session.start_recording(str(out), "mp4")
     start = time.monotonic()
     for frame in session.source:  # paced as a camera delivers
         time.sleep(max(0.0, start + frame.index / 30 - time.monotonic()))
@@ -123,17 +135,12 @@ def record_camera(session, seconds: float) -> Path:
 
 
 def test_a_camera_take_in_the_studio_session_has_the_microphones_sound(tmp_path: Path, video_maker) -> None:
-    from flashvid.ui.session import StudioSession, parse_microphone
+    from flashvid.ui.session import parse_microphone
 
-    clip = tmp_path / "camera.mp4"
-    video_maker(clip, frames=90, audio=False)
-    session = StudioSession()
-    session.out_dir = tmp_path  # type: ignore[attr-defined]
-    session.open_source(0, probed=camera_over(clip))
-    session.microphone = parse_microphone(f"lavfi:{TONE}")
+    session = camera_session(tmp_path, video_maker, 90, parse_microphone(f"lavfi:{TONE}"))
     try:
         assert session.open_microphone() == f"lavfi:{TONE}"
-        out = record_camera(session, 1.2)
+        out = record_camera(session, tmp_path / "take.mp4", 1.2)
     finally:
         session.close_microphone()
     assert session.record_warning is None
@@ -144,17 +151,10 @@ def test_a_camera_take_in_the_studio_session_has_the_microphones_sound(tmp_path:
 
 
 def test_a_camera_take_goes_on_without_sound_when_the_microphone_fails(tmp_path: Path, video_maker) -> None:
-    from flashvid.ui.session import StudioSession
-
-    clip = tmp_path / "camera.mp4"
-    video_maker(clip, frames=60, audio=False)
-    session = StudioSession()
-    session.out_dir = tmp_path  # type: ignore[attr-defined]
-    session.open_source(0, probed=camera_over(clip))
-    session.microphone = ("lavfi", "nosuchsource=1")
+    session = camera_session(tmp_path, video_maker, 60, ("lavfi", "nosuchsource=1"))
     with pytest.raises(FlashvidError):
         session.open_microphone()
-    out = record_camera(session, 0.5)
+    out = record_camera(session, tmp_path / "take.mp4", 0.5)
     assert session.record_warning is not None and session.record_warning.endswith("this take has no sound")
     with av.open(str(out)) as c:
         assert not c.streams.audio and c.streams.video[0].frames > 0
