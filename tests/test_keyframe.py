@@ -304,3 +304,58 @@ def test_edits_survive_the_keyframe_file(tmp_path: Path, keyframe: Keyframe) -> 
     again = Keyframe.load(tmp_path / "e.flashkey")
     assert again.settings["edits"] == edited.settings["edits"]
     assert again.remade(band=31).trimap[10, 10] == 255
+
+
+class _SurePerson:
+    """A person segmenter that is sure (probability 1) of a fixed region, whatever the picture."""
+
+    name = "sure"
+
+    def __init__(self, region: np.ndarray) -> None:
+        self.region = region.astype(np.float32)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return self.region
+
+
+def _merged_scene(subject_ratio: float, hand: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, slice]]:
+    """120 x 160: a subject (left), dark hair above it and a bright unlit slope (right) that the person segmenter
+    merged into one person -> (flash image, ratio map, the segmenter's region, the parts)."""
+    h, w = 120, 160
+    parts = {
+        "subject": (slice(40, 120), slice(20, 70)),
+        "hair": (slice(25, 40), slice(20, 70)),
+        "slope": (slice(25, 120), slice(70, 150)),
+    }
+    image = np.full((h, w, 3), 10, np.uint8)
+    ratio = np.zeros((h, w), np.float32)
+    region = np.zeros((h, w), bool)
+    for name, (ys, xs) in parts.items():
+        region[ys, xs] = True
+        image[ys, xs] = {"subject": 170, "hair": 12, "slope": 230}[name]  # hair: too dark for a measured ratio
+    ratio[parts["subject"]] = subject_ratio
+    if hand:  # a hand that moved between the two frames set the ratio map's top
+        ratio[60:70, 30:40] = 1.0
+    return image, ratio, region, parts
+
+
+def test_a_bright_unlit_slope_the_person_segmenter_merged_is_cut_but_not_dark_hair_nor_a_dimly_measured_body() -> None:
+    """Issue 22 item 7: MediaPipe sure that a sunlit snowy slope is part of the person took in 52 % of the room
+    (`scripts/keyframe_cases.py`); where the flash measured that surface unlit it is cut, while dark hair (no
+    measured ratio) stays. When the ratio map is not anchored on the subject (a moving hand set its top, the body
+    reads 0.05), nothing is cut: the mask stays whole (the in-clip flash keyframe once collapsed to the hand)."""
+    from flashvid.keyframe.person import PersonFlashSegmenter
+
+    image, ratio, region, parts = _merged_scene(subject_ratio=0.9, hand=False)
+    seg = PersonFlashSegmenter(person=_SurePerson(region))
+    points, labels = np.array([[45.0, 80.0]], np.float32), np.array([1], np.int32)
+    mask = seg.segment(image, ratio, points, labels) > 0
+    assert mask[parts["subject"]].mean() == 1.0
+    assert mask[parts["hair"]].mean() == 1.0
+    assert mask[:, 110:150].mean() == 0.0  # the slope beyond the edge band around the lit subject
+    assert mask[parts["slope"]].mean() < 0.25
+
+    image, ratio, region, parts = _merged_scene(subject_ratio=0.05, hand=True)
+    seg = PersonFlashSegmenter(person=_SurePerson(region))
+    mask = seg.segment(image, ratio, np.array([[35.0, 65.0]], np.float32), labels) > 0
+    assert mask[region].mean() == 1.0

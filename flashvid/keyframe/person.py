@@ -122,6 +122,9 @@ class PersonFlashSegmenter:
         sure_person: float = 0.95,
         near_ratio: float = 0.6,
         cue: str = "the flash",
+        measured_luma: float = 0.02,
+        edge_band: float = 0.1,
+        anchored_level: float = 0.5,
     ) -> None:
         from flashvid.keyframe.segment import GrabCutSegmenter
 
@@ -129,6 +132,7 @@ class PersonFlashSegmenter:
         self.fallback = fallback or GrabCutSegmenter()
         self.min_inside, self.keep_ratio = min_inside, keep_ratio
         self.far_ratio, self.sure_person, self.near_ratio = far_ratio, sure_person, near_ratio
+        self.measured_luma, self.edge_band, self.anchored_level = measured_luma, edge_band, anchored_level
         self.cue = cue  # what picked the subject, in `last_choice` ("the clicks" for a keyframe without a flash)
         self.last_choice = ""
         self.last_probability: np.ndarray | None = None
@@ -184,9 +188,11 @@ class PersonFlashSegmenter:
         self.last_choice = f"the person segmenter ({self.person.name}) and {self.cue}: {found}"
         mask = np.isin(cc, keep)
         # the flash vetoes what the person segmenter merged from the far room (a bright ledge, a poster): parts the
-        # flash left unlit (ratio below `far_ratio`) that are not confidently a person are cut, and only the parts
-        # still joined to a lit positive point are kept
-        trimmed = mask & ~((ratio < self.far_ratio) & (prob < self.sure_person))
+        # flash left unlit (ratio below `far_ratio`) that are not confidently a person, or that are though the
+        # flash measured them far (`_measured_far`), are cut, and only the parts still joined to a lit positive
+        # point are kept
+        unlit = (ratio < self.far_ratio) & ((prob < self.sure_person) | self._measured_far(image, ratio, mask))
+        trimmed = mask & ~unlit
         _, cc2 = cv2.connectedComponents(trimmed.astype(np.uint8), connectivity=8)
         ids = {int(cc2[y, x]) for x, y in zip(px, py, strict=True) if trimmed[y, x]}
         if ids:
@@ -202,6 +208,30 @@ class PersonFlashSegmenter:
         if carve:
             mask = self._carve(mask, ratio, carve, px, py)
         return mask.astype(np.uint8)
+
+    def _measured_far(self, image: np.ndarray, ratio: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """H x W bool: where the flash's low ratio outweighs even a sure person segmenter (a sunlit snowy slope or
+        a white wall MediaPipe merged into the person: once 52 % of the room in `scripts/keyframe_cases.py`).
+
+        Only where the ratio was measured, not filled in from neighbours: the flash image (H x W x 3 uint8)
+        recorded light there (linear luma at least `measured_luma`; black hair and clothes stay), more than
+        `edge_band` of the frame from the lit subject (ratio >= 0.5: on the real flash portrait it_40, 2 % cut the
+        shaded side of the face and the arms, 46.6 -> 40.8 % of the frame; 10 % cuts 3 pixels there). And
+        only when the ratio map is anchored on the subject: the upper quartile of the ratio over `mask`'s measured
+        pixels is at least `anchored_level`. The ratio map is relative to its brightest surface, so a hand that
+        moved between the two frames of an in-clip flash can set that top and make the whole body look far
+        (upper quartile 0.10 there, at least 0.90 on every rendered portrait): then nothing is vetoed."""
+        from flashvid.keyframe.prior import LUMA, srgb_to_linear
+
+        h, w = ratio.shape
+        measured = srgb_to_linear(image) @ LUMA >= self.measured_luma
+        inside = mask & measured
+        if inside.sum() < 16 or float(np.percentile(ratio[inside], 75.0)) < self.anchored_level:
+            return np.zeros((h, w), bool)
+        r = max(1, round(self.edge_band * max(h, w)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        near_subject = cv2.dilate((ratio >= 0.5).astype(np.uint8), disc) > 0
+        return np.asarray(measured & ~near_subject)
 
     def _carve(
         self, mask: np.ndarray, ratio: np.ndarray, clicks: list[tuple[int, int]], px: np.ndarray, py: np.ndarray
