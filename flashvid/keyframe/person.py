@@ -123,7 +123,8 @@ class PersonFlashSegmenter:
         near_ratio: float = 0.6,
         cue: str = "the flash",
         measured_luma: float = 0.02,
-        edge_band: float = 0.1,
+        edge_band: float = 0.02,
+        far_area: float = 0.1,
         anchored_level: float = 0.5,
     ) -> None:
         from flashvid.keyframe.segment import GrabCutSegmenter
@@ -133,6 +134,7 @@ class PersonFlashSegmenter:
         self.min_inside, self.keep_ratio = min_inside, keep_ratio
         self.far_ratio, self.sure_person, self.near_ratio = far_ratio, sure_person, near_ratio
         self.measured_luma, self.edge_band, self.anchored_level = measured_luma, edge_band, anchored_level
+        self.far_area = far_area
         self.cue = cue  # what picked the subject, in `last_choice` ("the clicks" for a keyframe without a flash)
         self.last_choice = ""
         self.last_probability: np.ndarray | None = None
@@ -213,14 +215,17 @@ class PersonFlashSegmenter:
         """H x W bool: where the flash's low ratio outweighs even a sure person segmenter (a sunlit snowy slope or
         a white wall MediaPipe merged into the person: once 52 % of the room in `scripts/keyframe_cases.py`).
 
-        Only where the ratio was measured, not filled in from neighbours: the flash image (H x W x 3 uint8)
-        recorded light there (linear luma at least `measured_luma`; black hair and clothes stay), more than
-        `edge_band` of the frame from the lit subject (ratio >= 0.5: on the real flash portrait it_40, 2 % cut the
-        shaded side of the face and the arms, 46.6 -> 40.8 % of the frame; 10 % cuts 3 pixels there). And
-        only when the ratio map is anchored on the subject: the upper quartile of the ratio over `mask`'s measured
-        pixels is at least `anchored_level`. The ratio map is relative to its brightest surface, so a hand that
-        moved between the two frames of an in-clip flash can set that top and make the whole body look far
-        (upper quartile 0.10 there, at least 0.90 on every rendered portrait): then nothing is vetoed."""
+        Each condition is there because a real keyframe failed without it:
+        - The ratio was measured, not filled in from neighbours: the flash image (H x W x 3 uint8) recorded light
+          there (linear luma at least `measured_luma`). Black hair and clothes stay.
+        - More than `edge_band` of the frame from the lit subject (ratio >= 0.5): mixed pixels at its edge stay.
+        - A surface, not a sliver: a connected part of `mask` at least `far_area` of the frame. On the real flash
+          portrait it_40 the flash leaves the shaded side of the face and the arms' edges low too; those parts
+          are at most 3 % of the frame there (cutting them took 46.6 -> 40.8 % of the frame).
+        - The ratio map is anchored on the subject: the upper quartile of the ratio over `mask`'s measured pixels
+          is at least `anchored_level`. The ratio map is relative to its brightest surface, so a hand that moved
+          between the two frames of an in-clip flash can set that top and make the whole body look far (upper
+          quartile 0.10 there, at least 0.90 on every rendered portrait): then nothing is vetoed."""
         from flashvid.keyframe.prior import LUMA, srgb_to_linear
 
         h, w = ratio.shape
@@ -231,7 +236,10 @@ class PersonFlashSegmenter:
         r = max(1, round(self.edge_band * max(h, w)))
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         near_subject = cv2.dilate((ratio >= 0.5).astype(np.uint8), disc) > 0
-        return np.asarray(measured & ~near_subject)
+        far = (inside & ~near_subject & (ratio < self.far_ratio)).astype(np.uint8)
+        n, parts, stats, _ = cv2.connectedComponentsWithStats(far, connectivity=8)
+        large = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= self.far_area * h * w]
+        return np.isin(parts, large)
 
     def _carve(
         self, mask: np.ndarray, ratio: np.ndarray, clicks: list[tuple[int, int]], px: np.ndarray, py: np.ndarray
