@@ -110,6 +110,11 @@ class PersonFlashSegmenter:
     `keep_ratio` of the brightest's) are kept, so a person further back is left out. When the positive points
     mostly miss every person (`min_inside`), the subject is not a person (an object, an animal) and `fallback`
     (GrabCut, or SAM) segments it instead. `last_choice` says which path the last call took.
+
+    The flash then trims the kept people: what it left unlit (ratio below `far_ratio`) goes where the person
+    segmenter is unsure (below `sure_person`), and also where it is sure but the flash measured a far surface
+    (`_measured_far`: `measured_luma`, `edge_band`, `far_area`, `anchored_level`). What it lit as brightly as the
+    person (`near_ratio`) and touches them is added.
     """
 
     def __init__(
@@ -193,7 +198,9 @@ class PersonFlashSegmenter:
         # flash left unlit (ratio below `far_ratio`) that are not confidently a person, or that are though the
         # flash measured them far (`_measured_far`), are cut, and only the parts still joined to a lit positive
         # point are kept
-        unlit = (ratio < self.far_ratio) & ((prob < self.sure_person) | self._measured_far(image, ratio, mask))
+        unlit = ratio < self.far_ratio
+        if unlit.any():
+            unlit &= (prob < self.sure_person) | self._measured_far(image, ratio, mask)
         trimmed = mask & ~unlit
         _, cc2 = cv2.connectedComponents(trimmed.astype(np.uint8), connectivity=8)
         ids = {int(cc2[y, x]) for x, y in zip(px, py, strict=True) if trimmed[y, x]}
