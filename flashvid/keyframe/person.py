@@ -222,7 +222,7 @@ class PersonFlashSegmenter:
         """H x W bool: where the flash's low ratio outweighs even a sure person segmenter (a sunlit snowy slope or
         a white wall MediaPipe merged into the person: once 52 % of the room in `scripts/keyframe_cases.py`).
 
-        Each condition is there because a real keyframe failed without it:
+        The first two keep what the ratio cannot speak for; the last two were added when a real keyframe failed:
         - The ratio was measured, not filled in from neighbours: the flash image (H x W x 3 uint8) recorded light
           there (linear luma at least `measured_luma`). Black hair and clothes stay.
         - More than `edge_band` of the frame from the lit subject (ratio >= 0.5): mixed pixels at its edge stay.
