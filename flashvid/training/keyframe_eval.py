@@ -58,9 +58,10 @@ class KeyframeScore:
 def place(fg: Foreground, height: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The foreground cropped to its matte, scaled to `height` of the frame (or its width), standing on the bottom
     edge, shifted sideways by up to an eighth of the frame -> (H x W x 3 uint8, H x W float32 alpha)."""
-    ys, xs = np.nonzero(fg.alpha > 0.05)
-    img = fg.image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    a = fg.alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    cut = fg.cropped()
+    if cut is None:
+        raise ValueError(f"{fg.name}: its alpha is empty")
+    img, a = cut
     s = min(height * H / img.shape[0], W / img.shape[1])
     nw, nh = max(1, round(img.shape[1] * s)), min(H, max(1, round(img.shape[0] * s)))
     img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)

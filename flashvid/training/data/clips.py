@@ -56,13 +56,12 @@ class Clip:
 
 def _place(fg: Foreground, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The foreground scaled so its subject fills 45-90 % of the canvas height, bottom-anchored, maybe flipped."""
-    ys, xs = np.nonzero(fg.alpha > 0.05)
-    if len(ys) == 0:
+    cut = fg.cropped()
+    if cut is None:
         raise FlashvidError(f"{fg.name}: its alpha is empty")
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    img, alpha = fg.image[y0:y1, x0:x1], fg.alpha[y0:y1, x0:x1]
-    s = size * rng.uniform(0.45, 0.9) / max(y1 - y0, (x1 - x0) * 0.8)
-    h, w = max(2, round((y1 - y0) * s)), max(2, round((x1 - x0) * s))
+    img, alpha = cut
+    s = size * rng.uniform(0.45, 0.9) / max(alpha.shape[0], alpha.shape[1] * 0.8)
+    h, w = max(2, round(alpha.shape[0] * s)), max(2, round(alpha.shape[1] * s))
     img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     if rng.random() < 0.5:
@@ -90,11 +89,10 @@ def _background(bg: np.ndarray, size: int, margin: int, rng: np.random.Generator
 
 def _add_distractor(bg_big: np.ndarray, fg: Foreground, size: int, rng: np.random.Generator) -> np.ndarray:
     """`fg` pasted into the (linear) background canvas, 30-70 % of the frame tall, bottom-anchored, anywhere."""
-    ys, xs = np.nonzero(fg.alpha > 0.05)
-    if len(ys) == 0:
+    cut = fg.cropped()
+    if cut is None:
         return bg_big
-    img = fg.image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    a = fg.alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    img, a = cut
     s = size * rng.uniform(0.3, 0.7) / a.shape[0]
     h, w = max(2, round(a.shape[0] * s)), max(2, round(a.shape[1] * s))
     big_h, big_w = bg_big.shape[:2]

@@ -42,6 +42,15 @@ class Foreground:
     alpha: np.ndarray
     name: str
 
+    def cropped(self, threshold: float = 0.05) -> tuple[np.ndarray, np.ndarray] | None:
+        """(image, alpha) cut to the bounding box of alpha > `threshold` (views, not copies); None when the alpha
+        is empty."""
+        ys, xs = np.nonzero(self.alpha > threshold)
+        if len(ys) == 0:
+            return None
+        box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+        return self.image[box], self.alpha[box]
+
 
 def _images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXT) if folder.is_dir() else []
