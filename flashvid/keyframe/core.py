@@ -25,6 +25,7 @@ from flashvid.keyframe.checks import (  # noqa: F401 - re-exported: their home b
     WeakFlashError,
     check_pair,
     flash_centredness,
+    pair_evidence,
     weak_flash_error,
 )
 from flashvid.keyframe.prior import PriorSettings, compute_prior
@@ -380,7 +381,8 @@ def make_keyframe(
     noflash = to_rgb8(noflash, name=names[1])
     if resize and flash.shape != noflash.shape:
         noflash = cv2.resize(noflash, (flash.shape[1], flash.shape[0]), interpolation=cv2.INTER_AREA)
-    score = check_pair(flash, noflash, names, accept_weak_flash=True)  # sizes and a clear swap; weak: below
+    evidence = pair_evidence(flash, noflash, names, accept_weak_flash=True)  # sizes and a clear swap; weak: below
+    score = evidence.score
     settings = PriorSettings(estimator=estimator, threshold=threshold, **prior_settings)
     prior = compute_prior(flash, noflash, settings)
     if prior.strength < MIN_FLASH_STRENGTH or not (prior.labels == 1).any():
@@ -389,7 +391,7 @@ def make_keyframe(
             "light at best); retake it closer to the subject, with a stronger flash or in a darker room"
         )
     if score < SWAP_MARGIN and not accept_weak_flash:  # asked, not guessed (a flash that did light something)
-        raise weak_flash_error(names[0], score)
+        raise weak_flash_error(names[0], evidence)
     seg = make_segmenter(segmenter, sam_checkpoint, sam_type, device)
     mask = (seg.segment(flash, prior.ratio, prior.points, prior.labels) > 0).astype(np.uint8)
     if not mask.any():

@@ -115,8 +115,8 @@ def score(case: KeyframeCase, mask: np.ndarray, segmenter: str = "") -> Keyframe
     )
 
 
-def keyframe_cases(data: Path, seed: int = 0) -> Iterator[KeyframeScore]:
-    """Every person of `data` (../shared/data) in front of each of `KINDS`, keyed with `make_keyframe`, scored."""
+def rendered_cases(data: Path, seed: int = 0) -> Iterator[KeyframeCase]:
+    """Every person of `data` (../shared/data) in front of each of `KINDS` (a room drawn per case), rendered."""
     people = read_suffix_folder(data / "portraits") + [
         f for f in read_rgba_folder(data / "cutouts") if "girl" in f.name
     ]
@@ -126,6 +126,11 @@ def keyframe_cases(data: Path, seed: int = 0) -> Iterator[KeyframeScore]:
     rng = np.random.default_rng(seed)
     for fg in people:
         for kind in KINDS:
-            case = make_case(fg, kind, rooms, rng)
-            kf = make_keyframe(case.flash, case.noflash, accept_weak_flash=True)
-            yield score(case, np.asarray(kf.mask) > 0, str(kf.settings.get("segmenter", "")))
+            yield make_case(fg, kind, rooms, rng)
+
+
+def keyframe_cases(data: Path, seed: int = 0) -> Iterator[KeyframeScore]:
+    """`rendered_cases`, each keyed with `make_keyframe` and scored."""
+    for case in rendered_cases(data, seed):
+        kf = make_keyframe(case.flash, case.noflash, accept_weak_flash=True)
+        yield score(case, np.asarray(kf.mask) > 0, str(kf.settings.get("segmenter", "")))
