@@ -79,6 +79,15 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 #: Named frame sizes (width, height) for `--size`.
 SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
+#: `flashvid eval --outside --camera`: how a re-framed held-out clip is filmed, as (zoom on its first frame, zoom on
+#: its last, pan over the clip as a share of the frame's width); `training.outside_eval.camera_affines`.
+CAMERAS: dict[str, tuple[float, float, float]] = {
+    "still": (1.0, 1.0, 0.0),
+    "zoom-in": (1.0, 1.6, 0.0),
+    "zoom-out": (1.6, 1.0, 0.0),
+    "pan": (1.3, 1.3, 0.15),
+}
+
 #: The largest frame accepted anywhere (width x height), so a typo fails at once instead of allocating gigabytes.
 MAX_FRAME_SIDE = 8192
 #: The smallest side, and the most elongated shape (long side / short side), a frame may have: below, the

@@ -136,6 +136,7 @@ def test_library_misuse_is_one_line() -> None:
         "eval --size 0",
         "eval --clips 0",
         "eval --json DIR",
+        "eval --outside --camera tilt",
     ],
 )
 def test_training_and_eval_arguments_are_refused_while_parsing(argv: str, tmp_path: Path, capsys) -> None:
@@ -145,6 +146,11 @@ def test_training_and_eval_arguments_are_refused_while_parsing(argv: str, tmp_pa
     assert e.value.code == 2
     _one_line(capsys)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_camera_without_the_outside_clips_is_one_line(capsys) -> None:
+    assert main(["eval", "--camera", "pan"]) == 2
+    _one_line(capsys, "--camera pan", "add --outside")
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"steps": "many"}', '{"foregrounds": 3}'])

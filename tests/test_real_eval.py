@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from flashvid.training.real_eval import boundary_f, iou
 
@@ -37,3 +38,55 @@ def test_shipped_model_follows_the_person_on_a_held_apart_clip(shared_data: Path
     ours = np.mean([iou(p, r) for p, r in zip(model_run(model, kf, later), refs, strict=True)])
     flow = np.mean([iou(p, r) for p, r in zip(flow_mask_run(kf, later), refs, strict=True)])
     assert ours >= 0.9 and flow >= 0.9, (ours, flow)
+
+
+def test_camera_views_zoom_and_pan_about_the_subject_and_stay_inside_the_frame() -> None:
+    """`camera_affines` (`flashvid eval --outside --camera`): a still camera is the identity; a zoom starts or
+    ends at 1x about the subject; a pan moves the view right; the view never leaves the frame."""
+    from flashvid.defaults import CAMERAS
+    from flashvid.training.outside_eval import camera_affines
+
+    h, w, n = 270, 480, 9
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64).T
+    for kind in CAMERAS:
+        views = camera_affines(h, w, n, (400.0, 200.0), kind)
+        assert len(views) == n
+        for m in views:
+            full = np.vstack([m, [0, 0, 1]])
+            seen = np.linalg.inv(full) @ corners  # where the output frame's corners come from
+            assert seen[0].min() >= -1e-9 and seen[0].max() <= w + 1e-9, (kind, seen)
+            assert seen[1].min() >= -1e-9 and seen[1].max() <= h + 1e-9, (kind, seen)
+    still = camera_affines(h, w, n, (400.0, 200.0), "still")
+    assert all(np.allclose(m, [[1, 0, 0], [0, 1, 0]]) for m in still)
+    zin, zout = camera_affines(h, w, n, (400.0, 200.0), "zoom-in"), camera_affines(h, w, n, (400.0, 200.0), "zoom-out")
+    assert zin[0][0, 0] == 1.0 and zin[-1][0, 0] == pytest.approx(1.6) and zout[0][0, 0] == pytest.approx(1.6)
+    # zoomed in as far as the frame allows towards the subject at the lower right: the view's centre moved there
+    centre_last = np.linalg.inv(np.vstack([zin[-1], [0, 0, 1]])) @ np.array([w / 2, h / 2, 1.0])
+    assert centre_last[0] > w / 2 + 50 and centre_last[1] > h / 2 + 20
+    pan = camera_affines(h, w, n, (200.0, 135.0), "pan")  # (where it fits: the view stops at the edge)
+    xs = [(np.linalg.inv(np.vstack([m, [0, 0, 1]])) @ np.array([w / 2, h / 2, 1.0]))[0] for m in pan]
+    assert np.all(np.diff(xs) > 0) and xs[-1] - xs[0] == pytest.approx(0.15 * w, rel=0.01)
+    with pytest.raises(ValueError, match="one of still"):
+        camera_affines(h, w, n, (0.0, 0.0), "tilt")
+
+
+def test_an_outside_clip_filmed_by_a_zooming_camera(shared_data: Path) -> None:
+    """`load_outside_clip(camera="zoom-in")`: the first frame is the clip's own (1x), later frames are re-framed,
+    the keyframe is made on the first and both references follow the subject in the re-framed frames."""
+    from flashvid.keyframe.person import PersonSegmenter
+    from flashvid.training.outside_eval import load_outside_clip
+    from flashvid.training.references import DeepLabPerson
+
+    video = shared_data / "videos-more" / "intel_head-pose-face-detection-male.mp4"
+    weights = shared_data / "weights" / "deeplabv3_mnv2_pascal_quant.tflite"
+    if not video.is_file() or not weights.is_file():
+        pytest.skip("the Intel head-pose clip or the DeepLabV3 weights are not in ../shared/data")
+    mp, dl = PersonSegmenter(), DeepLabPerson(str(weights))
+    still = load_outside_clip(video, 4, 1, mp, dl)
+    zoom = load_outside_clip(video, 4, 1, mp, dl, camera="zoom-in")
+    assert np.array_equal(zoom.frames[0], still.frames[0])
+    assert np.abs(zoom.frames[-1].astype(int) - still.frames[-1].astype(int)).mean() > 5
+    assert len(zoom.mediapipe) == len(zoom.deeplab) == 4
+    # the person fills more of the zoomed frames, by about the square of the zoom at the last frame
+    grow = zoom.mediapipe[-1].mean() / still.mediapipe[-1].mean()
+    assert 1.6 < grow < 1.6**2 * 1.15, grow

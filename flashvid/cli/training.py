@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flashvid import assets
+from flashvid import assets, defaults
 from flashvid.cli.common import Handler, device, int_in, json_out
 from flashvid.errors import FlashvidError, InputError
 
@@ -49,6 +49,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from flashvid.training.config import load_config
     from flashvid.training.suites import checkpoint_for, composite_table, real_table
 
+    if args.camera != "still" and not args.outside:
+        raise InputError(f"--camera {args.camera}: re-frames the --outside clips; add --outside")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config, val_clips=args.clips, size=args.size, frames=args.frames)
@@ -79,8 +81,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from flashvid.training.suites import outside_table
 
         frames = args.frames or 40
-        outside = outside_table(cfg, ckpt, frames, str(args.config), log=lambda m: print(m, flush=True))
-        print(f"{len(outside)} clips from rooms and people the training never saw, {frames} frames after the keyframe")
+        outside = outside_table(
+            cfg, ckpt, frames, str(args.config), log=lambda m: print(m, flush=True), camera=args.camera
+        )
+        seen = "" if args.camera == "still" else f", filmed as a camera that would {args.camera.replace('-', ' ')}"
+        print(
+            f"{len(outside)} clips from rooms and people the training never saw, {frames} frames after the "
+            f"keyframe{seen}"
+        )
         print(format_outside_table(outside))
         if args.json:
             Path(args.json).with_suffix(".outside.json").write_text(json.dumps(outside, indent=2))
@@ -151,6 +159,12 @@ def register(sub: argparse._SubParsersAction, handlers: dict[str, Handler]) -> N
         "--outside",
         action="store_true",
         help="real clips from rooms and people the training never saw, against MediaPipe and DeepLabV3 references",
+    )
+    p.add_argument(
+        "--camera",
+        choices=list(defaults.CAMERAS),
+        default="still",
+        help="--outside: re-frame the clips as a camera that zooms in, zooms out or pans would film them",
     )
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--threads", type=int_in(1, 1024))

@@ -7,6 +7,10 @@ DeepLabV3 (`references.DeepLabPerson`). A reference covers everyone it finds; `s
 by frame, only the people connected to the keyframe's subject, so someone walking in later is not counted
 against a matte that rightly leaves them out. Beside the model: the flow-warped keyframe mask (DIS optical flow),
 and ablations: the person prior off, the keyframe's FCM knocked out, another clip's keyframe.
+
+The held-out clips are filmed from still cameras, and users' footage often is not: `camera_affines` re-frames a
+clip as a camera that zooms in, zooms out or pans would have filmed it (`--camera`), frames and references alike,
+the keyframe made on the re-framed first frame.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from flashvid import defaults
 from flashvid.keyframe import Keyframe, make_keyframe
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.network.interface import MattingModel
@@ -61,6 +66,24 @@ def subject_references(refs: Sequence[np.ndarray], seed: np.ndarray, reach: int 
     return out
 
 
+def camera_affines(height: int, width: int, count: int, centre: tuple[float, float], kind: str) -> list[np.ndarray]:
+    """`count` 2 x 3 affine maps (frame -> frame of the same size) of a camera `kind` (one of `defaults.CAMERAS`) moving
+    linearly over a clip: zoomed about `centre` (x, y in pixels; the subject), panning to the right, the view
+    always inside the frame (no borders to invent)."""
+    if kind not in defaults.CAMERAS:
+        raise ValueError(f"camera {kind!r}: one of {', '.join(defaults.CAMERAS)}")
+    z0, z1, pan = defaults.CAMERAS[kind]
+    out = []
+    for t in range(count):
+        f = t / max(1, count - 1)
+        s = z0 + (z1 - z0) * f
+        half_w, half_h = width / (2 * s), height / (2 * s)
+        cx = min(max(centre[0] + pan * width * f, half_w), width - half_w)
+        cy = min(max(centre[1], half_h), height - half_h)
+        out.append(np.array([[s, 0.0, width / 2 - s * cx], [0.0, s, height / 2 - s * cy]], np.float64))
+    return out
+
+
 def load_outside_clip(
     path: str | os.PathLike[str],
     frames: int,
@@ -69,9 +92,11 @@ def load_outside_clip(
     deeplab: DeepLabPerson,
     max_side: int = 640,
     seed: int = 0,
+    camera: str = "still",
 ) -> OutsideClip:
-    """Decode every `stride`-th frame (at most `frames` + 1, long side at most `max_side`), make the keyframe on
-    the first and the subject references of the rest."""
+    """Decode every `stride`-th frame (at most `frames` + 1, long side at most `max_side`), re-frame them as
+    `camera` (`camera_affines`, about the people MediaPipe finds in the first frame), make the keyframe on the
+    first and the subject references of the rest."""
     import av
 
     imgs: list[np.ndarray] = []
@@ -87,6 +112,15 @@ def load_outside_clip(
             if len(imgs) > frames:
                 break
     name = Path(path).stem
+    if camera != "still":
+        h, w = imgs[0].shape[:2]
+        ys, xs = np.nonzero(mediapipe(imgs[0]) > 0.5)
+        centre = (float(xs.mean()), float(ys.mean())) if len(xs) else (w / 2, h / 2)
+        views = camera_affines(h, w, len(imgs), centre, camera)
+        imgs = [
+            cv2.warpAffine(a, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+            for a, m in zip(imgs, views, strict=True)
+        ]
     person0 = mediapipe(imgs[0])
     kf = make_keyframe(
         rendered_flash(imgs[0], person0, seed),

@@ -70,10 +70,16 @@ def composite_table(
 
 
 def outside_table(
-    cfg: TrainConfig, ckpt: str | os.PathLike[str], frames: int, config_name: str, log: Any = print
+    cfg: TrainConfig,
+    ckpt: str | os.PathLike[str],
+    frames: int,
+    config_name: str,
+    log: Any = print,
+    camera: str = "still",
 ) -> dict[str, dict[str, Any]]:
     """`evaluate_outside` over the config's ``outside_videos`` (rooms and people the training never saw), the
-    model as the app runs it beside itself without the person prior."""
+    model as the app runs it beside itself without the person prior; the clips re-framed as `camera` films them
+    (`defaults.CAMERAS`)."""
     from flashvid.keyframe.person import PersonSegmenter
     from flashvid.network import build_model
     from flashvid.training.outside_eval import evaluate_outside, load_outside_clip
@@ -83,7 +89,9 @@ def outside_table(
     if not specs or not cfg["deeplab_reference"] or not Path(cfg["deeplab_reference"]).is_file():
         raise InputError(f"{config_name}: names no outside_videos / deeplab_reference that exist")
     mediapipe, deeplab = PersonSegmenter(), DeepLabPerson(cfg["deeplab_reference"])
-    clips = [load_outside_clip(s["path"], frames, int(s.get("stride", 1)), mediapipe, deeplab) for s in specs]
+    clips = [
+        load_outside_clip(s["path"], frames, int(s.get("stride", 1)), mediapipe, deeplab, camera=camera) for s in specs
+    ]
     model = build_model(cfg["model"], ckpt)
     without = build_model(cfg["model"], ckpt, person_prior=False) if "person_prior" in model.config else None
     return evaluate_outside(model, clips, without, log=log)
