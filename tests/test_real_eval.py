@@ -90,3 +90,19 @@ def test_an_outside_clip_filmed_by_a_zooming_camera(shared_data: Path) -> None:
     # the person fills more of the zoomed frames, by about the square of the zoom at the last frame
     grow = zoom.mediapipe[-1].mean() / still.mediapipe[-1].mean()
     assert 1.6 < grow < 1.6**2 * 1.15, grow
+
+
+def test_eval_json_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    """`eval --json`: a table that cannot be written leaves the user's old file as it was, and no stray file."""
+    import json
+
+    from flashvid.training.evaluate import dump_json
+
+    out = tmp_path / "table.outside.json"
+    out.write_text('{"old": 1}')
+    with pytest.raises(TypeError):
+        dump_json({"clip": object()}, out)
+    assert json.loads(out.read_text()) == {"old": 1} and list(tmp_path.iterdir()) == [out]
+    dump_json({"clip": {"flashvid-rt": {"mediapipe": 0.5}}}, out)
+    assert json.loads(out.read_text())["clip"]["flashvid-rt"]["mediapipe"] == 0.5
+    assert list(tmp_path.iterdir()) == [out]

@@ -91,7 +91,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(format_outside_table(outside))
         if args.json:
-            Path(args.json).with_suffix(".outside.json").write_text(json.dumps(outside, indent=2))
+            from flashvid.training.evaluate import dump_json
+
+            suffix = ".outside.json" if args.camera == "still" else f".outside-{args.camera}.json"
+            dump_json(outside, Path(args.json).with_suffix(suffix))
         return 0
     if args.real:
         from flashvid.training.real_eval import format_real_table
@@ -100,7 +103,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{n} held-apart real clips, frames 1..{args.real_frames} after a keyframe on frame 0")
         print(format_real_table(real))
         if args.json:
-            Path(args.json).with_suffix(".real.json").write_text(json.dumps(real, indent=2))
+            from flashvid.training.evaluate import dump_json
+
+            dump_json(real, Path(args.json).with_suffix(".real.json"))
         return 0
     from flashvid.training.evaluate import FLOW_MASK, format_clip_ratios, format_table, write_json
 

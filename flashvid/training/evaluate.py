@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -122,4 +121,14 @@ def format_table(table: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def write_json(table: dict[str, Any], path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
-    Path(path).write_text(json.dumps({"scales": SCALES, "table": table, **(extra or {})}, indent=2))
+    """The composite table (with its metric scales and `extra`) as JSON; `path` appears only when complete."""
+    dump_json({"scales": SCALES, "table": table, **(extra or {})}, path)
+
+
+def dump_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """`obj` as indented JSON at `path`, written under a temporary name and renamed (an old file stays whole)."""
+    from flashvid.imageio import atomic_output
+
+    text = json.dumps(obj, indent=2)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)

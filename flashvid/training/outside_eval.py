@@ -67,9 +67,9 @@ def subject_references(refs: Sequence[np.ndarray], seed: np.ndarray, reach: int 
 
 
 def camera_affines(height: int, width: int, count: int, centre: tuple[float, float], kind: str) -> list[np.ndarray]:
-    """`count` 2 x 3 affine maps (frame -> frame of the same size) of a camera `kind` (one of `defaults.CAMERAS`) moving
-    linearly over a clip: zoomed about `centre` (x, y in pixels; the subject), panning to the right, the view
-    always inside the frame (no borders to invent)."""
+    """`count` 2 x 3 affine maps (frame -> frame of the same size) of a camera `kind` (one of
+    `defaults.CAMERAS`) moving linearly over a clip: zoomed about `centre` (x, y in pixels; the subject), panning
+    to the right, the view always inside the frame (no borders to invent; a pan stops at the frame's edge)."""
     if kind not in defaults.CAMERAS:
         raise ValueError(f"camera {kind!r}: one of {', '.join(defaults.CAMERAS)}")
     z0, z1, pan = defaults.CAMERAS[kind]
