@@ -3,6 +3,7 @@ per clip, frames spread over it as input | flashvid-rt's matte | the flow-warped
 subject reference, each mask drawn over the frame, with its IoU against that reference.
 
     python scripts/outside_sheet.py --clips sam2_bedroom,intel_store-aisle-detection [--frames 40] [--out F.png]
+    python scripts/outside_sheet.py --clips sam2_bedroom,intel_store-aisle-detection --camera pan   # re-framed
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flashvid import defaults
 from flashvid.imageio import write_image
 from flashvid.keyframe.person import PersonSegmenter
 from flashvid.matter import default_checkpoint
@@ -31,6 +33,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--show", type=int, default=4)
     ap.add_argument("--out", type=Path, default=Path("outside.png"))
+    ap.add_argument("--camera", choices=list(defaults.CAMERAS), default="still", help="as `eval --outside --camera`")
     args = ap.parse_args()
     cfg = load_config(args.config)
     model = build_model("flashvid-rt", args.checkpoint or default_checkpoint("flashvid-rt"))
@@ -38,9 +41,12 @@ def main() -> None:
     deeplab = DeepLabPerson(cfg["deeplab_reference"] or "")
     specs = {Path(s["path"]).stem: s for s in cfg["outside_videos"]}
     rows = []
+    seen = "" if args.camera == "still" else f" ({args.camera})"
     for name in args.clips.split(","):
         spec = specs[name]
-        clip = load_outside_clip(spec["path"], args.frames, int(spec.get("stride", 1)), mediapipe, deeplab)
+        clip = load_outside_clip(
+            spec["path"], args.frames, int(spec.get("stride", 1)), mediapipe, deeplab, camera=args.camera
+        )
         later = clip.frames[1:]
         ours, flow = model_run(model, clip.keyframe, later), flow_mask_run(clip.keyframe, later)
         step = max(1, len(later) // args.show)
@@ -48,7 +54,7 @@ def main() -> None:
             f, ref = later[i], clip.deeplab[i]
             rows.append(
                 [
-                    label(f, f"{name} frame {(i + 1) * int(spec.get('stride', 1))}"),
+                    label(f, f"{name} frame {(i + 1) * int(spec.get('stride', 1))}{seen}"),
                     label(mask_overlay(f, ours[i] > 0.5), f"flashvid-rt IoU {iou(ours[i], ref):.2f}"),
                     label(mask_overlay(f, flow[i] > 0.5, (220, 160, 40)), f"flow-mask IoU {iou(flow[i], ref):.2f}"),
                     label(mask_overlay(f, ref > 0.5, (60, 120, 230)), "DeepLabV3 subject reference"),
