@@ -7,7 +7,6 @@ is PyTorch's allocator peak.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import tempfile
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from flashvid import defaults
+from flashvid.imageio import dump_json
 from flashvid.spec import MatterSpec
 
 
@@ -178,7 +178,7 @@ def write_json(results: list[BenchResult], path: str | os.PathLike[str]) -> None
         "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
-    Path(path).write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2))
+    dump_json({"meta": meta, "results": [asdict(r) for r in results]}, path)
 
 
 def bench_file_pipeline(

@@ -6,10 +6,12 @@ scaled to 8-bit, and an alpha channel is dropped (the pixels' colours are kept a
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -152,6 +154,13 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, p)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def dump_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """`obj` as indented JSON at `path`, written under a temporary name and renamed (an old file stays whole)."""
+    text = json.dumps(obj, indent=2)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray) -> None:

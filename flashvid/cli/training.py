@@ -91,7 +91,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(format_outside_table(outside))
         if args.json:
-            from flashvid.training.evaluate import dump_json
+            from flashvid.imageio import dump_json
 
             suffix = ".outside.json" if args.camera == "still" else f".outside-{args.camera}.json"
             dump_json(outside, Path(args.json).with_suffix(suffix))
@@ -103,7 +103,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{n} held-apart real clips, frames 1..{args.real_frames} after a keyframe on frame 0")
         print(format_real_table(real))
         if args.json:
-            from flashvid.training.evaluate import dump_json
+            from flashvid.imageio import dump_json
 
             dump_json(real, Path(args.json).with_suffix(".real.json"))
         return 0

@@ -10,13 +10,13 @@ frames, with their scales named.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import cv2
 import numpy as np
 
+from flashvid.imageio import dump_json
 from flashvid.keyframe.trimap import trimap_onehot
 from flashvid.network.interface import MattingModel
 from flashvid.training.data.clips import Clip
@@ -123,12 +123,3 @@ def format_table(table: dict[str, dict[str, dict[str, float]]]) -> str:
 def write_json(table: dict[str, Any], path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
     """The composite table (with its metric scales and `extra`) as JSON; `path` appears only when complete."""
     dump_json({"scales": SCALES, "table": table, **(extra or {})}, path)
-
-
-def dump_json(obj: Any, path: str | os.PathLike[str]) -> None:
-    """`obj` as indented JSON at `path`, written under a temporary name and renamed (an old file stays whole)."""
-    from flashvid.imageio import atomic_output
-
-    text = json.dumps(obj, indent=2)
-    with atomic_output(path) as tmp:
-        tmp.write_text(text)
