@@ -225,6 +225,33 @@ def test_other_subject_swaps_to_the_most_overlapping_keyframe() -> None:
     assert batch["alphas"].abs().sum() == 0 and torch.equal(batch["bgs"], batch["frames"])
 
 
+def test_false_blobs_in_the_prior_touch_the_subject_when_asked() -> None:
+    """`perturbed_prior(..., attached=1)` puts its false blob beside the subject (the clutter a matte creeps into);
+    with ``attached=0`` (the shipped config) the blob lands anywhere, often apart from it."""
+    import torch
+
+    from flashvid.training.augment import perturbed_prior
+
+    alpha = torch.zeros(1, 1, 64, 64)
+    alpha[..., 28:36, 28:36] = 1.0
+
+    def touches(attached: float, seed: int) -> bool | None:
+        def prior(blob: float) -> np.ndarray:
+            gen = torch.Generator().manual_seed(seed)
+            return (perturbed_prior(alpha, (64, 64), gen, blob=blob, attached=attached)[0, 0] > 0.5).numpy()
+
+        without, with_blob = prior(0.0), prior(1.0)  # the same perturbation, the blob its only difference
+        blob = with_blob & ~without
+        if not without.any() or not blob.any():  # the prior was dropped: no subject to be beside
+            return None
+        return bool((cv2.dilate(without.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)[blob].any())
+
+    beside = [t for t in (touches(1.0, s) for s in range(40)) if t is not None]
+    anywhere = [t for t in (touches(0.0, s) for s in range(40)) if t is not None]
+    assert len(beside) >= 25 and all(beside), beside
+    assert len(anywhere) >= 25 and sum(not t for t in anywhere) >= 10, anywhere
+
+
 def test_other_subject_never_pairs_a_person_with_themselves() -> None:
     """Two clips of one person (the Intel clips: five people, twenty clips) are not "someone else": pairing them
     would teach the matte to drop its own subject. A clip whose batch holds only its own person stays as it is."""

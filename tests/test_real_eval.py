@@ -106,3 +106,52 @@ def test_eval_json_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     dump_json({"clip": {"flashvid-rt": {"mediapipe": 0.5}}}, out)
     assert json.loads(out.read_text())["clip"]["flashvid-rt"]["mediapipe"] == 0.5
     assert list(tmp_path.iterdir()) == [out]
+
+
+def test_the_reference_ceiling_is_reachable_and_no_matte_scores_above_its_bound() -> None:
+    """Two references that disagree cap what any matte can score against both: `reference_ceiling`'s mask
+    reaches its numbers, and `ceiling_bound` is never beaten, checked here against many masks."""
+    from flashvid.training.outside_eval import CEILING, ceiling_bound, format_outside_table, reference_ceiling
+
+    a = np.zeros((40, 50), np.float32)
+    a[10:20, 10:20] = 1  # 100 pixels
+    b = a.copy()
+    b[20:30, 10:20] = 1  # the same and 100 more
+    same = reference_ceiling([a, a], [a, a])
+    assert same["mediapipe"] == same["deeplab"] == 1.0 and ceiling_bound([same]) == 1.0
+    nested = reference_ceiling([a], [b])  # best: a and 41 % of the rest, 1 / sqrt(2) against both
+    assert abs(min(nested["mediapipe"], nested["deeplab"]) - 2**-0.5) < 0.01, nested
+    assert 2**-0.5 - 0.01 < ceiling_bound([nested]) <= 0.75 + 1e-9  # (a bound: 1/2 IoU + 1/2 IoU of a or of b)
+
+    rng = np.random.default_rng(0)
+
+    def blob() -> np.ndarray:
+        m = np.zeros((40, 50), np.float32)
+        y, x = rng.integers(0, 25), rng.integers(0, 35)
+        m[y : y + rng.integers(5, 15), x : x + rng.integers(5, 15)] = 1
+        return m
+
+    first, second = [blob() for _ in range(4)], [blob() for _ in range(4)]
+    first[3] = np.zeros_like(first[3])  # a frame where one reference sees nobody
+    ceiling = reference_ceiling(first, second)
+    bound = ceiling_bound([ceiling])
+    assert np.isfinite(bound) and min(ceiling["mediapipe"], ceiling["deeplab"]) <= bound + 1e-9
+    for _ in range(300):  # random mattes, the references themselves, their unions and overlaps
+        pick = rng.integers(0, 5)
+        mattes = [
+            [blob() for _ in range(4)],
+            first,
+            second,
+            [np.maximum(p, q) for p, q in zip(first, second, strict=True)],
+            [p * q for p, q in zip(first, second, strict=True)],
+        ][pick]
+        score = min(
+            np.mean([iou(m, r) for m, r in zip(mattes, first, strict=True)]),
+            np.mean([iou(m, r) for m, r in zip(mattes, second, strict=True)]),
+        )
+        assert score <= bound + 1e-9, (pick, score, bound)
+
+    table = {"clip": {"area": 0.2, "flashvid-rt": {"mediapipe": 0.6, "deeplab": 0.5}, CEILING: nested}}
+    text = format_outside_table(table)
+    assert f"{nested['mediapipe']:.3f} / {nested['deeplab']:.3f}" in text
+    assert f"no matte can score more than {ceiling_bound([nested]):.3f}" in text

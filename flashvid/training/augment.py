@@ -5,9 +5,15 @@ from __future__ import annotations
 import torch
 
 
-def perturbed_prior(alpha: torch.Tensor, size: tuple[int, int], gen: torch.Generator) -> torch.Tensor:
+def perturbed_prior(
+    alpha: torch.Tensor, size: tuple[int, int], gen: torch.Generator, blob: float = 0.2, attached: float = 0.0
+) -> torch.Tensor:
     """A prior state [B,2,h,w] (alpha, valid = 1) made from a true alpha [B,1,H,W] the way a propagated prior goes
-    wrong: shifted, eroded or dilated, blurred, or dropped (all zero), so the network learns to correct it."""
+    wrong: shifted, eroded or dilated, blurred, or dropped (all zero), so the network learns to correct it.
+
+    With probability `blob` a false blob (a fifth of the frame a side) is added on the background; a share
+    `attached` of those touch the subject, centred on a pixel just outside its edge: the clutter a matte creeps
+    into (a shelf or a pillow beside a person), which the network should drop rather than keep."""
     import torch.nn.functional as F
 
     a = F.interpolate(alpha, size=size, mode="bilinear", align_corners=False)
@@ -27,12 +33,16 @@ def perturbed_prior(alpha: torch.Tensor, size: tuple[int, int], gen: torch.Gener
                 x = -F.max_pool2d(-x, k, 1, k // 2)
             if u[3] < 0.4:
                 x = F.avg_pool2d(x, 9, 1, 4, count_include_pad=False)
-            if u[4] < 0.2:  # a false blob on the background
+            if u[4] < blob:  # a false blob on the background
                 h, w = size
                 y0, x0 = (
                     int(torch.randint(0, h - h // 4, (1,), generator=gen)),
                     int(torch.randint(0, w - w // 4, (1,), generator=gen)),
                 )
+                edge = torch.nonzero((F.max_pool2d(x, 5, 1, 2) > 0.5) & (x <= 0.5))
+                if attached > 0 and len(edge) and float(torch.rand(1, generator=gen)) < attached:  # beside the subject
+                    cy, cx = edge[int(torch.randint(0, len(edge), (1,), generator=gen)), 2:].tolist()
+                    y0, x0 = max(0, min(h - h // 5, cy - h // 10)), max(0, min(w - w // 5, cx - w // 10))
                 x = x.clone()
                 x[..., y0 : y0 + h // 5, x0 : x0 + w // 5] = 1.0
         out.append(x)

@@ -46,6 +46,8 @@ class TrainConfig(TypedDict):
     pretrained_encoder: str | None
     freeze_encoder_blocks: int
     prior_perturb_prob: float
+    prior_blob_prob: float
+    prior_blob_attached: float
     other_subject_prob: float
     other_subject_match: str
     distractor_prob: float
@@ -86,6 +88,8 @@ DEFAULTS: dict[str, Any] = {
     "pretrained_encoder": None,
     "freeze_encoder_blocks": 0,
     "prior_perturb_prob": 0.5,
+    "prior_blob_prob": 0.2,  # of the perturbed priors, the share given a false blob (`augment.perturbed_prior`)
+    "prior_blob_attached": 0.0,  # of those blobs, the share that touch the subject (the clutter a matte creeps into)
     "other_subject_prob": 0.08,
     "other_subject_match": "next",
     "distractor_prob": 0.0,

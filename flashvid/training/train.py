@@ -202,7 +202,7 @@ class Trainer:
         prior = None
         if getattr(model, "use_prior", False) and rng.random() < cfg["prior_perturb_prob"]:
             size = tuple(model.initial_state(batch["frames"][:1, 0])[-1].shape[2:])
-            prior = perturbed_prior(batch["kalpha"], size, gen)
+            prior = perturbed_prior(batch["kalpha"], size, gen, cfg["prior_blob_prob"], cfg["prior_blob_attached"])
         with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.dev.type == "cuda"):
             total, terms_sum = self.objective(batch, other, prior)
         self.opt.zero_grad(set_to_none=True)
