@@ -188,7 +188,9 @@ def ceiling_bound(ceilings: Sequence[dict[str, Any]]) -> float:
     """The most any matte can score against both references at once, as the lesser of its two IoUs averaged over
     the clips of `ceilings` (`reference_ceiling` of each): for every weight w, min(mean IoU(first), mean
     IoU(second)) <= w mean IoU(first) + (1 - w) mean IoU(second), which no mask can lift above the weighted
-    ceiling; the bound is the least of those over w."""
+    ceiling; the bound is the least of those over w. It is exact, not a grid's estimate: for fixed y the weighted
+    sum is linear in x plus a convex term, and likewise in y, so its maximum lies on a corner of the unit square
+    of shares, which `_iou_grid` holds."""
     if not ceilings:
         return 1.0
     return float(np.min(np.mean([c["weighted"] for c in ceilings], axis=0)))
