@@ -128,6 +128,27 @@ def test_export_mode_keeps_every_frame_audio_and_time(studio, qtbot) -> None:
     assert abs(float(frames[-1].time) - float(src[-1].time)) < 0.05
 
 
+def test_a_routine_notice_never_hides_an_outcome_on_show(studio, monkeypatch) -> None:
+    """An engine build that started before an export was cancelled and finishes after it once replaced "export
+    cancelled ... what was done is kept" with "running flashvid-rt with eager on cpu" (CI, a loaded machine)."""
+    import types
+
+    import flashvid.ui.app as app_module
+
+    window, _ = studio
+    clock = [1000.0]
+    monkeypatch.setattr(app_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    window.say("export cancelled after 3 frames; what was done is kept", 15000)
+    clock[0] += 2.0
+    window.say("running flashvid-rt with eager on cpu", 5000, routine=True)
+    assert "cancelled" in window.statusBar().currentMessage()
+    clock[0] += 14.0  # the outcome has had its 15 s: a routine notice shows again
+    window.say("running flashvid-rt with onnx on cpu", 5000, routine=True)
+    assert window.statusBar().currentMessage() == "running flashvid-rt with onnx on cpu"
+    window.say("exported 36 frames", 8000)  # an outcome always shows, and a routine notice never shields
+    assert window.statusBar().currentMessage() == "exported 36 frames"
+
+
 def test_export_cancel_keeps_a_partial_and_never_the_target(studio, qtbot) -> None:
     window, tmp = studio
     (tmp / "out.mp4").write_bytes(b"the user's earlier file")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         self.matter = None
         self._build_lock = threading.Lock()
         self._matter_generation = 0
+        self._said_until = 0.0  # when the status bar's last message stops shielding itself (`say`)
         self.worker = None
         self._stopping = []
         self._closing = False
@@ -232,9 +234,17 @@ class MainWindow(SettingsActions, KeyframeActions, MatterActions, PlaybackAction
         assert bar is not None  # a QMainWindow always makes one
         return bar
 
-    def say(self, message: str, ms: int = 0) -> None:
-        """A passing message in the status bar (errors go to the banner, lasting state to the state label)."""
+    def say(self, message: str, ms: int = 0, routine: bool = False) -> None:
+        """A passing message in the status bar for `ms` milliseconds (0: until the next one; errors go to the
+        banner, lasting state to the state label). A `routine` notice (an engine swapped in, which the engine label
+        also shows) never replaces a message still on show: an export's "cancelled, what was done is kept" stays
+        though a build that started before it finishes after it."""
+        now = time.monotonic()
+        if routine and now < self._said_until:
+            return
         self.status_bar.showMessage(message, ms)
+        if not routine:  # (a message without an end shields for 5 s: after that it is old news)
+            self._said_until = now + (ms / 1000 if ms > 0 else 5.0)
 
     def run_action(self, name: str) -> None:
         """A shortcut's action by name (`flashvid.ui.shortcuts.SHORTCUTS`)."""

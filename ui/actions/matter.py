@@ -100,7 +100,7 @@ class MatterActions(WindowBase):
             self.start()  # from the raw picture to the composite
         else:
             self.matter.swap(matter)
-        self.say(f"running {cfg.model} with {chosen} on {cfg.device}", 5000)
+        self.say(f"running {cfg.model} with {chosen} on {cfg.device}", 5000, routine=True)
 
     def _matter_failed(self, exc: BaseException, cfg: MatterSpec) -> None:
         good = self.session.matter_config
