@@ -96,7 +96,7 @@ def test_eval_json_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     """`eval --json`: a table that cannot be written leaves the user's old file as it was, and no stray file."""
     import json
 
-    from flashvid.training.evaluate import dump_json
+    from flashvid.imageio import dump_json
 
     out = tmp_path / "table.outside.json"
     out.write_text('{"old": 1}')

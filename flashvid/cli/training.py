@@ -46,6 +46,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
+    from flashvid.imageio import dump_json
     from flashvid.training.config import load_config
     from flashvid.training.suites import checkpoint_for, composite_table, real_table
 
@@ -91,8 +92,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(format_outside_table(outside))
         if args.json:
-            from flashvid.imageio import dump_json
-
             suffix = ".outside.json" if args.camera == "still" else f".outside-{args.camera}.json"
             dump_json(outside, Path(args.json).with_suffix(suffix))
         return 0
@@ -103,8 +102,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{n} held-apart real clips, frames 1..{args.real_frames} after a keyframe on frame 0")
         print(format_real_table(real))
         if args.json:
-            from flashvid.imageio import dump_json
-
             dump_json(real, Path(args.json).with_suffix(".real.json"))
         return 0
     from flashvid.training.evaluate import FLOW_MASK, format_clip_ratios, format_table, write_json

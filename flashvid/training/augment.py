@@ -39,8 +39,8 @@ def perturbed_prior(
                     int(torch.randint(0, h - h // 4, (1,), generator=gen)),
                     int(torch.randint(0, w - w // 4, (1,), generator=gen)),
                 )
-                edge = torch.nonzero((F.max_pool2d(x, 5, 1, 2) > 0.5) & (x <= 0.5))
-                if attached > 0 and len(edge) and float(torch.rand(1, generator=gen)) < attached:  # beside the subject
+                edge = torch.nonzero((F.max_pool2d(x, 5, 1, 2) > 0.5) & (x <= 0.5)) if attached > 0 else None
+                if edge is not None and len(edge) and float(torch.rand(1, generator=gen)) < attached:  # beside it
                     cy, cx = edge[int(torch.randint(0, len(edge), (1,), generator=gen)), 2:].tolist()
                     y0, x0 = max(0, min(h - h // 5, cy - h // 10)), max(0, min(w - w // 5, cx - w // 10))
                 x = x.clone()

@@ -148,17 +148,19 @@ def _mean_iou(preds: Sequence[np.ndarray], refs: Sequence[np.ndarray]) -> float:
 
 #: The row of `evaluate_outside` that scores the mask closest to both references, frame by frame.
 CEILING = "ceiling (both references)"
-#: Steps of the search over masks (`reference_ceiling`) and over the weight of the two references (`ceiling_bound`).
-_STEPS, _WEIGHTS = 65, np.linspace(0.0, 1.0, 101)
+#: The search over masks (`reference_ceiling`): shares x, y of what only one reference counts, on a 65 x 65 grid
+#: over 0..1; and the weights of the two references (`ceiling_bound`).
+_X, _Y = np.meshgrid(np.linspace(0, 1, 65), np.linspace(0, 1, 65), indexing="ij")
+_WEIGHTS = np.linspace(0.0, 1.0, 101)
 
 
 def _iou_grid(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The IoU against reference `a` and against `b` (H x W masks, > 0.5) of every mask that holds what both count
-    and a share x of what only `a` counts and y of what only `b` counts (x, y on a `_STEPS` grid over 0..1): an IoU
-    depends on those counts alone, so these are all the masks worth considering."""
+    and a share x of what only `a` counts and y of what only `b` counts (x, y: `_X`, `_Y`): an IoU depends on those
+    counts alone, so these are all the masks worth considering."""
     a, b = a > 0.5, b > 0.5
     both, only_a, only_b = float((a & b).sum()), float((a & ~b).sum()), float((~a & b).sum())
-    x, y = np.meshgrid(np.linspace(0, 1, _STEPS), np.linspace(0, 1, _STEPS), indexing="ij")
+    x, y = _X, _Y
 
     def ratio(inter: np.ndarray, union: np.ndarray) -> np.ndarray:  # an empty mask against an empty reference: 1
         return np.where(union > 0, inter / np.maximum(union, 1e-9), 1.0)
@@ -179,9 +181,13 @@ def reference_ceiling(first: Sequence[np.ndarray], second: Sequence[np.ndarray])
         k = int(np.argmax(np.minimum(ia, ib)))
         ia_best.append(float(ia.flat[k]))
         ib_best.append(float(ib.flat[k]))
-        weighted += [float(np.max(w * ia + (1.0 - w) * ib)) for w in _WEIGHTS]
+        weighted += (_WEIGHTS[:, None, None] * ia + (1.0 - _WEIGHTS[:, None, None]) * ib).max(axis=(1, 2))
     n = max(1, len(ia_best))
-    return {"mediapipe": float(np.mean(ia_best)), "deeplab": float(np.mean(ib_best)), "weighted": list(weighted / n)}
+    return {
+        "mediapipe": float(np.mean(ia_best)),
+        "deeplab": float(np.mean(ib_best)),
+        "weighted": (weighted / n).tolist(),
+    }
 
 
 def ceiling_bound(ceilings: Sequence[dict[str, Any]]) -> float:
